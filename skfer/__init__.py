@@ -1,0 +1,19 @@
+"""skfer: facial emotion recognition as a scikit-learn citizen."""
+
+from ._classifier import FERClassifier
+from ._constants import EMOTIONS
+from ._pipeline import FERPipeline, make_fer_pipeline
+from .datasets import load_fer2013
+from .preprocessing import PixelNormalizer, PixelStringTransformer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "EMOTIONS",
+    "FERClassifier",
+    "FERPipeline",
+    "PixelNormalizer",
+    "PixelStringTransformer",
+    "load_fer2013",
+    "make_fer_pipeline",
+]

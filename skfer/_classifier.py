@@ -1,0 +1,425 @@
+"""FERClassifier: the seed DCNN as a scikit-learn classifier, through scikeras."""
+
+import contextlib
+import numbers
+
+import keras
+import numpy as np
+from scikeras.wrappers import KerasClassifier
+from sklearn.utils import ClassifierTags, check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._constants import IMAGE_SIZE, N_PIXELS
+from .models import augmentation_layers, build_dcnn
+
+
+@contextlib.contextmanager
+def _seeded(random_state):
+    """Seed Python, NumPy and the Keras backend for the block, on every backend.
+
+    scikeras' own seeding works on TensorFlow only and leaves op determinism
+    switched on, after which unseeded fits fail; this one does neither.
+    """
+    if random_state is None:
+        yield
+        return
+    if isinstance(random_state, numbers.Integral):
+        seed = int(random_state)
+    else:
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    keras.utils.set_random_seed(seed)
+    yield
+
+
+def _flatten_faces(X):
+    """Reshape (n, 48, 48) and (n, 48, 48, 1) faces to (n, 2304); check the width."""
+    if X is None:
+        return None
+    X = np.asarray(X)
+    if X.ndim > 2:
+        if X.shape[1:] not in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE, IMAGE_SIZE, 1)):
+            raise ValueError(
+                f"FERClassifier takes faces of shape (n, {N_PIXELS}), (n, {IMAGE_SIZE}, "
+                f"{IMAGE_SIZE}) or (n, {IMAGE_SIZE}, {IMAGE_SIZE}, 1); got X of shape {X.shape}."
+            )
+        X = X.reshape(X.shape[0], N_PIXELS)
+    if X.dtype.kind in "OUS":
+        raise ValueError(
+            "FERClassifier takes numeric pixel arrays; X holds strings. Put "
+            "PixelStringTransformer (and PixelNormalizer) before it in a pipeline."
+        )
+    if X.ndim == 2 and X.shape[1] != N_PIXELS:
+        raise ValueError(
+            f"FERClassifier takes {IMAGE_SIZE}x{IMAGE_SIZE} faces, {N_PIXELS} features "
+            f"per row; got X of shape {X.shape}."
+        )
+    return X
+
+
+class FERClassifier(KerasClassifier):
+    """Deep CNN for facial emotion recognition on 48x48 grayscale faces.
+
+    A scikit-learn classifier (built on scikeras' ``KerasClassifier``) around
+    the FER2013 seed notebook's DCNN: three conv blocks of two Conv2D ->
+    BatchNorm -> ELU layers with 32, 64 and 128 filters (5x5, 3x3, 3x3), each
+    block followed by MaxPool and Dropout (0.4, 0.4, 0.5), then Dense 128 ->
+    BatchNorm -> ELU -> Dropout 0.6 and a softmax. Every architecture knob is
+    a constructor parameter, so ``GridSearchCV`` can sweep it. The defaults
+    are the seed's recipe: Nadam with learning rate 1e-3, batch 32, up to 100
+    epochs, on-the-fly augmentation.
+
+    ``X`` holds faces scaled like the training data (e.g. by
+    :class:`PixelNormalizer`), of shape (n, 2304), (n, 48, 48) or
+    (n, 48, 48, 1); ``n_features_in_`` is always 2304. ``y`` holds integer
+    labels or emotion names; ``classes_`` are the sorted distinct labels.
+
+    Parameters
+    ----------
+    filters : sequence of int, default=(32, 64, 128)
+        Filters of the convolutions in each conv block.
+    kernel_sizes : int or sequence of int, default=(5, 3, 3)
+        Kernel side per conv block.
+    dropout : float or sequence of float, default=(0.4, 0.4, 0.5)
+        Dropout after each conv block; one float sets every block's rate.
+    dense_units : int, default=128
+        Units of the hidden dense layer.
+    dense_dropout : float, default=0.6
+        Dropout after the hidden dense layer.
+    activation : str, default="elu"
+        Activation of the hidden layers.
+    augment : bool, default=True
+        Whether to augment faces during training with the ranges below
+        (random flips, rotations, shifts, shears and zooms, done by Keras
+        layers inside the model that are inactive at inference).
+    rotation : float, default=15.0
+        Largest rotation in degrees.
+    shift : float, default=0.15
+        Largest width and height shift, as a fraction of the side.
+    shear : float, default=0.15
+        Largest shear intensity (Keras ``RandomShear`` factor).
+    zoom : float, default=0.15
+        Largest zoom in or out, as a fraction of the side.
+    horizontal_flip : bool, default=True
+        Whether to mirror faces at random.
+    early_stopping : bool, default=True
+        With validation data, stop when validation accuracy has not improved
+        for ``patience`` epochs and restore the best epoch's weights.
+    patience : int, default=11
+        Epochs without improvement before early stopping.
+    reduce_lr : bool, default=True
+        With validation data, multiply the learning rate by ``lr_factor``
+        when validation accuracy has not improved for ``lr_patience`` epochs.
+    lr_factor : float, default=0.5
+        Factor of each learning-rate reduction.
+    lr_patience : int, default=7
+        Epochs without improvement before the learning rate is reduced.
+    min_lr : float, default=1e-7
+        Lower bound of the learning rate.
+    optimizer : str or keras.optimizers.Optimizer class, default="nadam"
+        Optimizer, by Keras name ("adam", "nadam", "sgd", ...).
+    learning_rate : float, default=1e-3
+        Learning rate of an optimizer given by name or class; a routed
+        ``optimizer__learning_rate`` takes precedence.
+    loss : str, default="sparse_categorical_crossentropy"
+        Keras loss.
+    metrics : str or list, default="accuracy"
+        Keras metrics recorded per epoch in ``history_``.
+    batch_size : int, default=32
+        Faces per gradient step (and per predict batch unless
+        ``predict__batch_size`` is set).
+    epochs : int, default=100
+        Number of passes over the training data.
+    verbose : int, default=0
+        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
+    callbacks : list of keras.callbacks.Callback classes or instances, default=None
+        Keras callbacks. Pass classes with routed ``callbacks__*`` parameters
+        so each clone (e.g. in ``GridSearchCV``) gets its own instances.
+    validation_split : float, default=0.0
+        Fraction of the training data held out for validation.
+    shuffle : bool, default=True
+        Whether to shuffle the training data every epoch.
+    warm_start : bool, default=False
+        Whether ``fit`` continues training the existing model.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, dropout, augmentation and shuffling, so
+        that two fits give identical predictions.
+    **kwargs
+        Other scikeras parameters, including routed ones such as
+        ``optimizer__momentum``, ``fit__validation_data`` or
+        ``predict__batch_size``.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted Keras model.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels known to the classifier.
+    n_classes_ : int
+        Number of classes.
+    n_features_in_ : int
+        Number of features per face (2304).
+    history_ : dict of str to list
+        Per-epoch metrics (``loss``, ``accuracy``, and ``val_*`` with
+        validation data).
+
+    See Also
+    --------
+    skfer.models.build_dcnn : The Keras builder behind this classifier.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer import FERClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.random((20, 2304), dtype=np.float32), np.arange(20) % 2
+    >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8,
+    ...                     epochs=1, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape, clf.n_features_in_
+    ((3,), 2304)
+    """
+
+    def __init__(
+        self,
+        *,
+        filters=(32, 64, 128),
+        kernel_sizes=(5, 3, 3),
+        dropout=(0.4, 0.4, 0.5),
+        dense_units=128,
+        dense_dropout=0.6,
+        activation="elu",
+        augment=True,
+        rotation=15.0,
+        shift=0.15,
+        shear=0.15,
+        zoom=0.15,
+        horizontal_flip=True,
+        early_stopping=True,
+        patience=11,
+        reduce_lr=True,
+        lr_factor=0.5,
+        lr_patience=7,
+        min_lr=1e-7,
+        optimizer="nadam",
+        learning_rate=1e-3,
+        loss="sparse_categorical_crossentropy",
+        metrics="accuracy",
+        batch_size=32,
+        epochs=100,
+        verbose=0,
+        callbacks=None,
+        validation_split=0.0,
+        shuffle=True,
+        warm_start=False,
+        random_state=None,
+        **kwargs,
+    ):
+        super().__init__(
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            shuffle=shuffle,
+            warm_start=warm_start,
+            random_state=random_state,
+            **kwargs,
+        )
+        self.filters = filters
+        self.kernel_sizes = kernel_sizes
+        self.dropout = dropout
+        self.dense_units = dense_units
+        self.dense_dropout = dense_dropout
+        self.activation = activation
+        self.augment = augment
+        self.rotation = rotation
+        self.shift = shift
+        self.shear = shear
+        self.zoom = zoom
+        self.horizontal_flip = horizontal_flip
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.reduce_lr = reduce_lr
+        self.lr_factor = lr_factor
+        self.lr_patience = lr_patience
+        self.min_lr = min_lr
+        self.learning_rate = learning_rate
+
+    # scikeras seeds through a TensorFlow-only context manager that leaves op
+    # determinism on; FERClassifier seeds every backend itself in `_seeded`.
+    @property
+    def _random_state(self):
+        return None
+
+    @_random_state.setter
+    def _random_state(self, value):
+        pass
+
+    def _keras_build_fn(self, compile_kwargs, meta):
+        seed = self.random_state if isinstance(self.random_state, numbers.Integral) else None
+        augmentation = (
+            augmentation_layers(
+                rotation=self.rotation,
+                shift=self.shift,
+                shear=self.shear,
+                zoom=self.zoom,
+                horizontal_flip=self.horizontal_flip,
+                seed=seed,
+            )
+            if self.augment
+            else ()
+        )
+        model = build_dcnn(
+            meta["n_classes_"],
+            filters=self.filters,
+            kernel_sizes=self.kernel_sizes,
+            dropout=self.dropout,
+            dense_units=self.dense_units,
+            dense_dropout=self.dense_dropout,
+            activation=self.activation,
+            augmentation=augmentation,
+        )
+        model.compile(**compile_kwargs)
+        return model
+
+    def _get_compile_kwargs(self):
+        kwargs = super()._get_compile_kwargs()
+        named = isinstance(self.optimizer, (str, type))
+        if named and "optimizer__learning_rate" not in self.get_params():
+            kwargs["optimizer"].learning_rate = self.learning_rate
+        return kwargs
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        return super()._validate_data(_flatten_faces(X), y, reset=reset, y_numeric=y_numeric)
+
+    def _recipe_callbacks(self, has_validation):
+        """Fresh instances of the seed's callbacks, which watch validation accuracy."""
+        if not has_validation:
+            return []
+        callbacks = []
+        if self.early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_accuracy", patience=self.patience, restore_best_weights=True
+                )
+            )
+        if self.reduce_lr:
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor="val_accuracy",
+                    factor=self.lr_factor,
+                    patience=self.lr_patience,
+                    min_lr=self.min_lr,
+                )
+            )
+        return callbacks
+
+    def _encode_validation(self, validation_data):
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError(
+                "validation_data must be a pair (X_val, y_val); got "
+                f"{type(validation_data).__name__}."
+            ) from None
+        X_val, y_val = self._validate_data(X_val, y_val)
+        return self.feature_encoder_.transform(X_val), self.target_encoder_.transform(y_val)
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        validation_data = kwargs.pop("validation_data", None)
+        if validation_data is not None:
+            kwargs["validation_data"] = self._encode_validation(validation_data)
+        split = kwargs.get("validation_split", self.validation_split)
+        user_callbacks = self._fit_callbacks
+        self._fit_callbacks = user_callbacks + self._recipe_callbacks(
+            validation_data is not None or split > 0
+        )
+        try:
+            super()._fit_keras_model(
+                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
+            )
+        finally:
+            self._fit_callbacks = user_callbacks
+
+    def fit(self, X, y, sample_weight=None, *, validation_data=None, **kwargs):
+        """Build the network and train it on faces ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2304), (n_samples, 48, 48) or (n_samples, 48, 48, 1)
+            Normalized faces.
+        y : array-like of shape (n_samples,)
+            Integer labels or emotion names.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each face in the loss.
+        validation_data : tuple (X_val, y_val), default=None
+            Faces and labels, prepared like ``X`` and ``y``, evaluated after
+            every epoch; they drive early stopping and learning-rate
+            reduction. In a pipeline use :class:`FERPipeline`, which passes
+            ``X_val`` through the preprocessing steps first.
+        **kwargs
+            Passed to ``keras.Model.fit`` (prefer routed ``fit__*`` parameters).
+
+        Returns
+        -------
+        self : FERClassifier
+            The fitted classifier.
+        """
+        if validation_data is not None:
+            kwargs["validation_data"] = validation_data
+        with _seeded(self.random_state):
+            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+        """Train for one more epoch, keeping the model and its history.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2304), (n_samples, 48, 48) or (n_samples, 48, 48, 1)
+            Normalized faces.
+        y : array-like of shape (n_samples,)
+            Integer labels or emotion names.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each face in the loss.
+        **kwargs
+            Passed to ``keras.Model.fit``.
+
+        Returns
+        -------
+        self : FERClassifier
+            The classifier, trained one epoch more.
+        """
+        with _seeded(self.random_state):
+            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def summary(self):
+        """Return the Keras model summary as text.
+
+        Returns
+        -------
+        str
+            Layers, output shapes and parameter counts of ``model_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skfer import FERClassifier
+        >>> X, y = np.zeros((4, 2304), dtype=np.float32), [0, 1, 0, 1]
+        >>> clf = FERClassifier(epochs=1, augment=False).fit(X, y)
+        >>> "Total params" in clf.summary()
+        True
+        """
+        check_is_fitted(self, "model_")
+        lines = []
+        self.model_.summary(print_fn=lambda text, *args, **kwargs: lines.append(text))
+        return "\n".join(lines)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(poor_score=True)
+        tags.target_tags.required = True
+        tags.non_deterministic = self.random_state is None
+        return tags

@@ -1,0 +1,101 @@
+"""The FER2013 seed notebook's deep CNN, as a pure Keras 3 builder."""
+
+import keras
+
+from .._constants import IMAGE_SIZE, N_PIXELS
+
+
+def _per_block(value, n_blocks, name):
+    values = tuple(value) if isinstance(value, (list, tuple)) else (value,) * n_blocks
+    if len(values) != n_blocks:
+        raise ValueError(f"{name} needs one value per conv block ({n_blocks}); got {value!r}.")
+    return values
+
+
+def build_dcnn(
+    n_classes=7,
+    *,
+    filters=(32, 64, 128),
+    kernel_sizes=(5, 3, 3),
+    convs_per_block=2,
+    dropout=(0.4, 0.4, 0.5),
+    dense_units=128,
+    dense_dropout=0.6,
+    activation="elu",
+    kernel_initializer="he_normal",
+    augmentation=(),
+    name="dcnn",
+):
+    """Build the seed notebook's DCNN for 48x48 grayscale faces (not compiled).
+
+    Each conv block is ``convs_per_block`` times [Conv2D ('same' padding) ->
+    BatchNormalization -> activation], then MaxPool 2x2 and Dropout. After the
+    blocks: Flatten, Dense -> BatchNormalization -> activation -> Dropout, and
+    a softmax layer. With the defaults this is the seed's network, 896,487
+    parameters for 7 classes.
+
+    The model takes flattened faces of shape (n, 2304) and reshapes them to
+    (48, 48, 1) itself, so it reads the same arrays as scikit-learn estimators.
+
+    Parameters
+    ----------
+    n_classes : int, default=7
+        Number of output classes.
+    filters : sequence of int, default=(32, 64, 128)
+        Filters of the convolutions in each block; its length sets the number
+        of blocks.
+    kernel_sizes : int or sequence of int, default=(5, 3, 3)
+        Kernel side per block (or one for all blocks).
+    convs_per_block : int, default=2
+        Convolutions in each block.
+    dropout : float or sequence of float, default=(0.4, 0.4, 0.5)
+        Dropout rate after each block (or one rate for all blocks).
+    dense_units : int, default=128
+        Units of the hidden dense layer.
+    dense_dropout : float, default=0.6
+        Dropout rate after the hidden dense layer.
+    activation : str, default="elu"
+        Activation of every hidden layer.
+    kernel_initializer : str, default="he_normal"
+        Initializer of every convolution and dense kernel.
+    augmentation : sequence of keras.layers.Layer, default=()
+        Layers applied to the image before the first block, e.g. from
+        :func:`augmentation_layers`; they act only in training.
+    name : str, default="dcnn"
+        Name of the Keras model.
+
+    Returns
+    -------
+    keras.Model
+        The uncompiled model, input shape (2304,), softmax output (n_classes,).
+
+    Examples
+    --------
+    >>> from skfer.models import build_dcnn
+    >>> build_dcnn().count_params()
+    896487
+    """
+    n_blocks = len(filters)
+    kernel_sizes = _per_block(kernel_sizes, n_blocks, "kernel_sizes")
+    dropout = _per_block(dropout, n_blocks, "dropout")
+    inputs = keras.Input(shape=(N_PIXELS,), name="pixels")
+    x = keras.layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), name="image")(inputs)
+    for layer in augmentation:
+        x = layer(x)
+    for block, (n_filters, size, rate) in enumerate(zip(filters, kernel_sizes, dropout), 1):
+        for conv in range(1, convs_per_block + 1):
+            x = keras.layers.Conv2D(
+                n_filters, size, padding="same", kernel_initializer=kernel_initializer,
+                name=f"conv{block}_{conv}",
+            )(x)
+            x = keras.layers.BatchNormalization(name=f"bn{block}_{conv}")(x)
+            x = keras.layers.Activation(activation, name=f"act{block}_{conv}")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool{block}")(x)
+        x = keras.layers.Dropout(rate, name=f"drop{block}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(dense_units, kernel_initializer=kernel_initializer, name="dense")(x)
+    x = keras.layers.BatchNormalization(name="bn_dense")(x)
+    x = keras.layers.Activation(activation, name="act_dense")(x)
+    x = keras.layers.Dropout(dense_dropout, name="drop_dense")(x)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", name="emotion")(x)
+    return keras.Model(inputs, outputs, name=name)
