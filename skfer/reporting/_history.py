@@ -1,0 +1,242 @@
+"""TrainingHistoryDisplay: accuracy and loss per epoch of a fitted FERClassifier."""
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+_CURVES = ("accuracy", "val_accuracy", "loss", "val_loss")
+_REQUIRED = ("accuracy", "loss")
+
+
+def _check_history(history):
+    """Return the curves and learning rates of ``history`` as float arrays of one length."""
+    if not hasattr(history, "keys"):
+        raise TypeError(
+            f"history must be a dict of per-epoch lists such as FERClassifier.history_; "
+            f"got {type(history).__name__}."
+        )
+    missing = [key for key in _REQUIRED if key not in history]
+    if missing:
+        raise ValueError(
+            f"history lacks the key(s) {missing}; TrainingHistoryDisplay needs per-epoch "
+            f"'accuracy' and 'loss' (fit with metrics='accuracy'). Found {sorted(history)}."
+        )
+    arrays = {
+        key: np.asarray(history[key], dtype=float)
+        for key in (*_CURVES, "learning_rate")
+        if key in history
+    }
+    n_epochs = len(arrays["loss"])
+    if n_epochs == 0:
+        raise ValueError("history holds no epoch: its 'loss' list is empty.")
+    lengths = {key: values.shape for key, values in arrays.items()}
+    if any(shape != (n_epochs,) for shape in lengths.values()):
+        raise ValueError(
+            f"Every history entry must be a flat list with one value per epoch; got the "
+            f"shapes {lengths}."
+        )
+    return arrays
+
+
+def _final_estimator(estimator):
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+class TrainingHistoryDisplay:
+    """Learning curves of a Keras fit: accuracy and loss per epoch.
+
+    Two panels, accuracy and loss, each with the training curve and, when
+    the fit had validation data, the validation curve. Dotted vertical lines
+    mark the epochs that started with a reduced learning rate (from
+    ``ReduceLROnPlateau``, which FERClassifier uses with validation data),
+    and a star marks the epoch with the best validation accuracy, the one
+    whose weights early stopping restores.
+
+    Use :meth:`from_estimator` or :meth:`from_history` to create one. All
+    parameters are stored as attributes.
+
+    Parameters
+    ----------
+    history : dict of str to ndarray
+        Per-epoch values: ``accuracy`` and ``loss``, optionally
+        ``val_accuracy``, ``val_loss`` and ``learning_rate``.
+    lr_drop_epochs : ndarray of int
+        Epochs (counted from 1) that were the first trained at a reduced
+        learning rate.
+    best_epoch : int or None
+        Epoch (counted from 1) with the highest validation accuracy, None
+        without validation data.
+
+    Attributes
+    ----------
+    lines_ : dict of str to matplotlib Line2D
+        The curves, keyed by history key (``accuracy``, ``val_loss``, ...).
+    lr_drop_lines_ : list of matplotlib Line2D
+        The vertical learning-rate markers, in both panels.
+    best_markers_ : list of matplotlib Line2D
+        The best-epoch star in each panel (empty without validation data).
+    axes_ : ndarray of matplotlib Axes
+        The accuracy and the loss panel.
+    figure_ : matplotlib Figure
+        The figure holding the panels.
+
+    See Also
+    --------
+    skfer.FERClassifier : The classifier whose ``history_`` this displays.
+
+    Examples
+    --------
+    >>> from skfer.reporting import TrainingHistoryDisplay
+    >>> history = {"accuracy": [0.3, 0.5, 0.6], "loss": [1.8, 1.3, 1.1],
+    ...            "val_accuracy": [0.35, 0.45, 0.44], "val_loss": [1.7, 1.4, 1.5],
+    ...            "learning_rate": [1e-3, 1e-3, 5e-4]}
+    >>> display = TrainingHistoryDisplay.from_history(history)
+    >>> display.best_epoch, display.lr_drop_epochs.tolist()
+    (2, [3])
+    >>> sorted(display.lines_)
+    ['accuracy', 'loss', 'val_accuracy', 'val_loss']
+    """
+
+    def __init__(self, history, *, lr_drop_epochs, best_epoch):
+        self.history = history
+        self.lr_drop_epochs = lr_drop_epochs
+        self.best_epoch = best_epoch
+
+    @classmethod
+    def from_history(cls, history, *, ax=None, title=None):
+        """Plot the learning curves recorded in a Keras history dict.
+
+        Parameters
+        ----------
+        history : dict of str to list
+            Per-epoch metrics, as in ``FERClassifier.history_`` or
+            ``keras.callbacks.History.history``: ``accuracy`` and ``loss``,
+            optionally ``val_accuracy``, ``val_loss`` and ``learning_rate``.
+        ax : sequence of two matplotlib Axes, default=None
+            The accuracy and the loss panel. If None, a new figure with two
+            side-by-side panels is created.
+        title : str, default=None
+            Figure title.
+
+        Returns
+        -------
+        display : TrainingHistoryDisplay
+            The display, plotted.
+
+        Raises
+        ------
+        ValueError
+            If ``accuracy`` or ``loss`` is missing, the history is empty or
+            its lists differ in length.
+        """
+        arrays = _check_history(history)
+        learning_rate = arrays.get("learning_rate")
+        lr_drop_epochs = (
+            np.flatnonzero(np.diff(learning_rate) < 0) + 2
+            if learning_rate is not None
+            else np.array([], dtype=int)
+        )
+        best_epoch = (
+            int(np.argmax(arrays["val_accuracy"])) + 1 if "val_accuracy" in arrays else None
+        )
+        display = cls(arrays, lr_drop_epochs=lr_drop_epochs, best_epoch=best_epoch)
+        return display.plot(ax=ax, title=title)
+
+    @classmethod
+    def from_estimator(cls, estimator, *, ax=None, title=None):
+        """Plot the learning curves of a fitted FERClassifier or pipeline.
+
+        Parameters
+        ----------
+        estimator : FERClassifier or Pipeline ending in one
+            A fitted Keras classifier with a ``history_`` attribute.
+        ax : sequence of two matplotlib Axes, default=None
+            The accuracy and the loss panel. If None, a new figure with two
+            side-by-side panels is created.
+        title : str, default=None
+            Figure title.
+
+        Returns
+        -------
+        display : TrainingHistoryDisplay
+            The display, plotted.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ValueError
+            If the (final) estimator records no ``history_``.
+        """
+        final = _final_estimator(estimator)
+        check_is_fitted(final)
+        history = getattr(final, "history_", None)
+        if history is None:
+            raise ValueError(
+                f"{type(final).__name__} has no history_; TrainingHistoryDisplay needs a "
+                "Keras classifier such as FERClassifier (or a pipeline ending in one)."
+            )
+        return cls.from_history(history, ax=ax, title=title)
+
+    def plot(self, ax=None, *, title=None):
+        """Draw the accuracy and loss panels.
+
+        Parameters
+        ----------
+        ax : sequence of two matplotlib Axes, default=None
+            The accuracy and the loss panel. If None, a new figure with two
+            side-by-side panels is created.
+        title : str, default=None
+            Figure title.
+
+        Returns
+        -------
+        display : TrainingHistoryDisplay
+            The display, with ``figure_``, ``axes_`` and the line artists.
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
+
+        if ax is None:
+            figure, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+        else:
+            axes = np.asarray(ax, dtype=object).ravel()
+            if axes.shape != (2,):
+                raise ValueError(
+                    f"ax must hold two Axes (accuracy, loss); got {axes.shape[0]} of them."
+                )
+            figure = axes[0].figure
+        epochs = np.arange(1, len(self.history["loss"]) + 1)
+        self.lines_, self.lr_drop_lines_, self.best_markers_ = {}, [], []
+        for panel, metric in zip(axes, _REQUIRED):
+            for key, label in ((metric, "train"), (f"val_{metric}", "validation")):
+                if key in self.history:
+                    (self.lines_[key],) = panel.plot(epochs, self.history[key], label=label)
+            for i, epoch in enumerate(self.lr_drop_epochs):
+                self.lr_drop_lines_.append(
+                    panel.axvline(
+                        epoch,
+                        color="gray",
+                        linestyle=":",
+                        label="learning rate reduced" if i == 0 else "_nolegend_",
+                    )
+                )
+            if self.best_epoch is not None and f"val_{metric}" in self.history:
+                (marker,) = panel.plot(
+                    self.best_epoch,
+                    self.history[f"val_{metric}"][self.best_epoch - 1],
+                    marker="*",
+                    markersize=14,
+                    linestyle="none",
+                    color="crimson",
+                    label=f"best val. accuracy (epoch {self.best_epoch})",
+                )
+                self.best_markers_.append(marker)
+            panel.set(xlabel="Epoch", ylabel=metric.capitalize(), title=metric.capitalize())
+            panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+            panel.grid(alpha=0.3)
+            panel.legend(fontsize="small")
+        if title is not None:
+            figure.suptitle(title)
+        self.axes_, self.figure_ = axes, figure
+        return self
