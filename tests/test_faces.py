@@ -1,0 +1,166 @@
+"""FaceDetector on real photos from scikit-image (a portrait and a face-free scene)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from skfer.preprocessing import FaceDetector
+
+skimage_data = pytest.importorskip("skimage.data")
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    """A 512x512 RGB portrait of astronaut Eileen Collins (face in the upper middle)."""
+    return skimage_data.astronaut()
+
+
+@pytest.fixture(scope="module")
+def coffee():
+    """A 400x600 RGB photo of a cup of coffee, in which the Haar cascade finds no face."""
+    return skimage_data.coffee()
+
+
+def _png(path, rgb):
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def _centre(box):
+    x, y, w, h = box
+    return x + w / 2, y + h / 2
+
+
+def test_finds_the_astronauts_face(astronaut):
+    faces = FaceDetector().detect([astronaut])
+
+    assert len(faces) == 1
+    cx, cy = _centre(faces[0].box)
+    assert 190 < cx < 260 and 80 < cy < 150  # her face, not the flag or the suit
+    assert 60 < faces[0].box[2] < 160
+    assert faces[0].image.shape == (48, 48) and faces[0].image.dtype == np.uint8
+    assert (faces[0].source, faces[0].name) == (0, "image 0")
+
+
+def test_transform_gives_one_row_per_face_described_by_faces_(astronaut, coffee):
+    detector = FaceDetector()
+    with pytest.warns(UserWarning, match="No face found in 'image 0'"):
+        X = detector.fit_transform([coffee, astronaut])
+
+    assert X.shape == (1, 2304) and X.dtype == np.float32
+    assert 0 <= X.min() and X.max() <= 255
+    assert [face.source for face in detector.faces_] == [1]
+    np.testing.assert_array_equal(X[0], detector.faces_[0].image.ravel())
+
+
+def test_reads_photo_files_by_path(astronaut, tmp_path):
+    path = _png(tmp_path / "astronaut.png", astronaut)
+
+    from_file = FaceDetector().detect([path, str(path)])
+    from_array = FaceDetector().detect([astronaut])
+
+    assert [face.name for face in from_file] == [str(path), str(path)]
+    assert from_file[0].box == from_array[0].box
+
+
+def test_photo_without_face_gives_no_row_and_a_warning_naming_it(coffee, tmp_path):
+    path = _png(tmp_path / "coffee.png", coffee)
+
+    with pytest.warns(UserWarning, match="No face found in .*coffee.png"):
+        X = FaceDetector().transform([path])
+
+    assert X.shape == (0, 2304)
+
+
+def test_rgba_and_gray_photos_give_the_same_face(astronaut):
+    from skimage.color import rgb2gray
+
+    rgba = np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)])
+    gray_float = rgb2gray(astronaut)  # float64 in [0, 1]
+    boxes = [FaceDetector().detect([image])[0].box for image in (astronaut, rgba, gray_float)]
+
+    assert boxes[1] == boxes[0]
+    assert np.allclose(boxes[2], boxes[0], atol=4)
+
+
+def test_48x48_faces_pass_through_without_detection(tmp_path):
+    rng = np.random.default_rng(0)
+    faces = rng.integers(0, 256, size=(2, 48, 48), dtype=np.uint8)
+    path = tmp_path / "face.png"
+    cv2.imwrite(str(path), faces[0])
+
+    def must_not_run(gray):
+        raise AssertionError("the detector ran on a 48x48 face")
+
+    detector = FaceDetector(detector=must_not_run)
+    X = detector.transform(faces)
+
+    np.testing.assert_array_equal(X, faces.reshape(2, -1))
+    assert [face.box for face in detector.faces_] == [(0, 0, 48, 48)] * 2
+    np.testing.assert_array_equal(detector.detect([path])[0].image, faces[0])
+
+
+def test_non_image_file_raises_naming_it(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo")
+
+    with pytest.raises(ValueError, match="notes.txt.*not an image"):
+        FaceDetector().transform([notes])
+    with pytest.raises(ValueError, match="missing.jpg.*does not exist"):
+        FaceDetector().transform([tmp_path / "missing.jpg"])
+
+
+def test_callable_detector_gets_gray_uint8_and_its_boxes_are_cropped_with_margin():
+    image = np.arange(100 * 120, dtype=np.uint32).reshape(100, 120) % 251
+    image = image.astype(np.uint8)
+    seen = []
+
+    def detector(gray):
+        seen.append(gray)
+        return np.array([[50, 30, 20, 20], [0, 0, 40, 40]])
+
+    faces = FaceDetector(detector=detector, margin=0.5, max_faces=1).detect([image])
+
+    assert seen[0].dtype == np.uint8 and seen[0].shape == (100, 120)
+    assert [face.box for face in faces] == [(0, 0, 40, 40)]  # the larger one
+    expected = cv2.resize(image[0:60, 0:60], (48, 48), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(faces[0].image, expected)  # 40 * (1 + 2 * 0.5), clipped
+
+
+def test_margin_frames_a_square_around_the_box():
+    image = np.random.default_rng(0).integers(0, 256, size=(100, 100), dtype=np.uint8)
+
+    face = FaceDetector(detector=lambda gray: [(40, 45, 20, 10)], margin=0.25).detect([image])[0]
+
+    expected = cv2.resize(image[35:65, 35:65], (48, 48), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(face.image, expected)
+
+
+@pytest.mark.parametrize(
+    "boxes, match",
+    [([(1, 2, 3)], "shape \\(n_faces, 4\\)"), ([(500, 500, 10, 10)], "does not cover any pixel")],
+)
+def test_bad_boxes_from_a_detector_raise(boxes, match):
+    with pytest.raises(ValueError, match=match):
+        FaceDetector(detector=lambda gray: boxes).detect([np.zeros((60, 60), np.uint8)])
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        ([np.full((60, 60), 2.0)], "Image 0 is a float image with values outside \\[0, 1\\]"),
+        ([np.zeros((60, 60, 2), np.uint8)], "Image 0 has shape \\(60, 60, 2\\)"),
+        ("photo.jpg", "single path 'photo.jpg'"),
+        (np.zeros((60, 60)), "shape \\(n, H, W\\)"),
+    ],
+)
+def test_bad_images_raise_naming_them(X, match):
+    with pytest.raises(ValueError, match=match):
+        FaceDetector().detect(X)
+
+
+def test_invalid_parameters_raise():
+    with pytest.raises(ValueError, match="margin"):
+        FaceDetector(margin=-0.1).fit()
+    with pytest.raises(ValueError, match="detector"):
+        FaceDetector(detector="dlib").transform([np.zeros((60, 60), np.uint8)])
