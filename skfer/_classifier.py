@@ -6,7 +6,9 @@ import numbers
 import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
+from scipy.sparse import issparse
 from sklearn.utils import ClassifierTags, check_random_state
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._constants import IMAGE_SIZE, N_PIXELS
@@ -32,10 +34,20 @@ def _seeded(random_state):
 
 
 def _flatten_faces(X):
-    """Reshape (n, 48, 48) and (n, 48, 48, 1) faces to (n, 2304); check the width."""
+    """Reshape (n, 48, 48) and (n, 48, 48, 1) faces to (n, 2304); refuse what is not faces."""
     if X is None:
         return None
+    if issparse(X):
+        raise TypeError("FERClassifier does not support sparse input; pass dense arrays of faces.")
     X = np.asarray(X)
+    if X.dtype.kind in "OUS":
+        try:
+            X = X.astype(np.float32)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "FERClassifier takes numeric pixel arrays; X holds strings. Put "
+                "PixelStringTransformer (and PixelNormalizer) before it in a pipeline."
+            ) from None
     if X.ndim > 2:
         if X.shape[1:] not in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE, IMAGE_SIZE, 1)):
             raise ValueError(
@@ -43,16 +55,6 @@ def _flatten_faces(X):
                 f"{IMAGE_SIZE}) or (n, {IMAGE_SIZE}, {IMAGE_SIZE}, 1); got X of shape {X.shape}."
             )
         X = X.reshape(X.shape[0], N_PIXELS)
-    if X.dtype.kind in "OUS":
-        raise ValueError(
-            "FERClassifier takes numeric pixel arrays; X holds strings. Put "
-            "PixelStringTransformer (and PixelNormalizer) before it in a pipeline."
-        )
-    if X.ndim == 2 and X.shape[1] != N_PIXELS:
-        raise ValueError(
-            f"FERClassifier takes {IMAGE_SIZE}x{IMAGE_SIZE} faces, {N_PIXELS} features "
-            f"per row; got X of shape {X.shape}."
-        )
     return X
 
 
@@ -292,7 +294,17 @@ class FERClassifier(KerasClassifier):
         return kwargs
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
-        return super()._validate_data(_flatten_faces(X), y, reset=reset, y_numeric=y_numeric)
+        if reset and y is not None:
+            check_classification_targets(y)
+            if len(np.unique(np.asarray(y))) < 2:
+                raise ValueError("FERClassifier needs at least 2 classes in y; got 1 class.")
+        X, y = super()._validate_data(_flatten_faces(X), y, reset=reset, y_numeric=y_numeric)
+        if X is not None and X.shape[1] != N_PIXELS:
+            raise ValueError(
+                f"FERClassifier takes {IMAGE_SIZE}x{IMAGE_SIZE} faces, {N_PIXELS} features "
+                f"per row; got X of shape {X.shape}."
+            )
+        return X, y
 
     def _recipe_callbacks(self, has_validation):
         """Fresh instances of the seed's callbacks, which watch validation accuracy."""

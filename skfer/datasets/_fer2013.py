@@ -98,7 +98,7 @@ def _check_frame(frame, csv):
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValueError(
             f"{csv}: row {row} (line {row + 2}) has the label "
-            f"{frame['emotion'].iloc[row]!r}; labels must be integers 0-6."
+            f"{str(frame['emotion'].iloc[row])!r}; labels must be integers 0-6."
         )
     return labels.to_numpy(dtype=np.int64)
 

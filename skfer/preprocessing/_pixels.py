@@ -1,6 +1,7 @@
 """Parse FER2013 pixel strings into numeric arrays, fast and strictly."""
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._constants import IMAGE_SIZE, N_PIXELS, PIXEL_MAX
@@ -75,33 +76,38 @@ def _parse_strings(strings):
     return out
 
 
-def _check_shape(X):
+def _check_numeric(X):
+    try:
+        X = np.asarray(X, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Faces must be pixel strings or real numbers: {exc}") from None
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row = int(np.argmax(bad)) // max(X[:1].size, 1)
+        raise ValueError(
+            f"Face at row {row} contains NaN or inf; pixel values must be finite numbers 0-255."
+        )
     shapes = ((N_PIXELS,), (IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE, IMAGE_SIZE, 1))
     if X.ndim < 2 or X.shape[1:] not in shapes:
         raise ValueError(
             f"Numeric faces must have shape (n, {N_PIXELS}), (n, {IMAGE_SIZE}, {IMAGE_SIZE}) "
             f"or (n, {IMAGE_SIZE}, {IMAGE_SIZE}, 1); got {X.shape}."
         )
-
-
-def _check_numeric(X):
-    _check_shape(X)
-    try:
-        X = X.reshape(len(X), N_PIXELS).astype(np.float32)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"Faces must be numbers or pixel strings: {exc}") from None
-    bad = ~np.isfinite(X) | (X < 0) | (X > PIXEL_MAX)
+    X = X.reshape(len(X), N_PIXELS)
+    bad = (X < 0) | (X > PIXEL_MAX)
     if bad.any():
         row, col = divmod(int(np.argmax(bad)), N_PIXELS)
         raise ValueError(
             f"Face at row {row} has the value {X[row, col]} at pixel {col}; pixel values "
-            f"must be finite and within 0-{int(PIXEL_MAX)}."
+            f"must be within 0-{int(PIXEL_MAX)}."
         )
     return X
 
 
 def _as_array(X):
     """Return ``X`` as an ndarray and whether it holds pixel strings (one per row)."""
+    if issparse(X):
+        raise TypeError("Sparse input is not supported: faces must be pixel strings or dense arrays.")
     if hasattr(X, "to_numpy"):
         X = X.to_numpy()
     X = np.asarray(X, dtype=object) if isinstance(X, list) else np.asarray(X)
@@ -175,7 +181,7 @@ class PixelStringTransformer(TransformerMixin, BaseEstimator):
     """
 
     def fit(self, X, y=None):
-        """Check that ``X`` holds faces; nothing is learned.
+        """Check that ``X`` holds valid faces; nothing is learned.
 
         Parameters
         ----------
@@ -191,11 +197,27 @@ class PixelStringTransformer(TransformerMixin, BaseEstimator):
         self : PixelStringTransformer
             The transformer.
         """
-        X, is_text = _as_array(X)
-        if not is_text:
-            _check_shape(X)
-        self.n_features_in_ = 1 if is_text else N_PIXELS
+        self.fit_transform(X)
         return self
+
+    def fit_transform(self, X, y=None):
+        """Check ``X`` and parse it into (n_samples, 2304), in one pass.
+
+        Parameters
+        ----------
+        X : array-like
+            Pixel strings or numeric faces, as in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2304), dtype float32
+            Pixel values 0-255.
+        """
+        pixels = to_pixel_array(X)
+        self.n_features_in_ = 1 if _as_array(X)[1] else N_PIXELS
+        return pixels
 
     def transform(self, X):
         """Parse pixel strings (or reshape numeric faces) into (n_samples, 2304).
@@ -231,5 +253,6 @@ class PixelStringTransformer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
         tags.input_tags.string = True
+        tags.input_tags.positive_only = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags

@@ -1,0 +1,41 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+FER_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fer2013"
+
+#: A FERClassifier small enough to fit in about a second, for behaviour tests.
+TINY = dict(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8, epochs=1, augment=False)
+
+
+@pytest.fixture(scope="session")
+def fer_dir():
+    """The shared FER2013 folder beside the project root."""
+    if not any(FER_DIR.glob("fer2013*.csv*")):
+        pytest.skip(f"FER2013 not found at {FER_DIR} (tests with real faces need ../shared)")
+    return FER_DIR
+
+
+@pytest.fixture(scope="session")
+def real_faces(fer_dir):
+    """500 Training and 200 PublicTest faces as pixel strings, with labels."""
+    from skfer import load_fer2013
+
+    data = load_fer2013(fer_dir)
+    train = np.flatnonzero(data.usage == "Training")[:500]
+    val = np.flatnonzero(data.usage == "PublicTest")[:200]
+    return data.data[train], data.target[train], data.data[val], data.target[val]
+
+
+@pytest.fixture
+def faces():
+    """60 generated faces (values 0-255) in 3 balanced, learnable classes."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 20)
+    X = rng.integers(0, 120, size=(60, 2304)).astype(np.float32)
+    X[:, :768] += 60 * y[:, None]
+    return X, y
