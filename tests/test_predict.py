@@ -1,0 +1,151 @@
+"""predict_images on a real portrait, a face-free photo, a bad file and a generated video."""
+
+import sys
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier
+
+from skfer import EMOTIONS, FERClassifier, make_fer_pipeline
+from skfer._predict import predict_images
+from skfer.preprocessing import FaceDetector
+
+from .conftest import TINY
+
+skimage_data = pytest.importorskip("skimage.data")
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    """A tiny FERClassifier pipeline fitted on generated faces labelled 0 (Angry) to 2 (Fear)."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 10)
+    X = rng.integers(0, 256, size=(30, 2304)).astype(np.float32)
+    return make_fer_pipeline(FERClassifier(**TINY, random_state=0)).fit(X, y)
+
+
+class CountingClassifier(DummyClassifier):
+    """A DummyClassifier that records the size of every predict_proba call."""
+
+    def predict_proba(self, X):
+        self.calls_.append(len(X))
+        return super().predict_proba(X)
+
+
+@pytest.fixture
+def counting():
+    clf = CountingClassifier().fit(np.zeros((3, 2304)), ["Happy", "Sad", "Happy"])
+    clf.calls_ = []
+    return clf
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """A folder with the astronaut portrait, a coffee cup (no face) and a text file."""
+    folder = tmp_path_factory.mktemp("photos")
+    for name, rgb in [("astronaut.png", skimage_data.astronaut()), ("coffee.jpg", skimage_data.coffee())]:
+        cv2.imwrite(str(folder / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    (folder / "notes.txt").write_text("not a photo")
+    return folder
+
+
+def _video(path, n_frames, fps=10.0):
+    frame = cv2.cvtColor(skimage_data.astronaut(), cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, frame.shape[1::-1])
+    assert writer.isOpened(), "OpenCV cannot write MJPG videos here"
+    for _ in range(n_frames):
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def test_predicts_the_astronauts_face_and_annotates_the_photos(pipeline, photos, tmp_path):
+    annotated = tmp_path / "annotated"
+    df = predict_images([photos], pipeline, annotate_dir=annotated)
+
+    assert list(df.columns) == [
+        "file", "frame", "time_s", "face", "x", "y", "w", "h", "emotion", *EMOTIONS
+    ]
+    assert len(df) == 1
+    row = df.iloc[0]
+    assert row["file"] == str(photos / "astronaut.png")
+    assert pd.isna(row["frame"]) and np.isnan(row["time_s"])
+    assert 190 < row["x"] + row["w"] / 2 < 260
+    proba = row[list(EMOTIONS)].to_numpy(dtype=float)
+    assert proba.sum() == pytest.approx(1.0)
+    assert (proba[3:] == 0).all()  # emotions the pipeline never saw
+    assert row["emotion"] == EMOTIONS[proba.argmax()]
+    assert df.attrs["no_face"] == [str(photos / "coffee.jpg")]
+
+    drawn = cv2.imread(str(annotated / "astronaut.png"))
+    original = cv2.imread(str(photos / "astronaut.png"))
+    assert drawn.shape == original.shape and (drawn != original).any()
+    np.testing.assert_array_equal(cv2.imread(str(annotated / "coffee.jpg")).shape, (400, 600, 3))
+
+
+def test_bad_files_are_reported_and_skipped(counting, photos, tmp_path):
+    missing = tmp_path / "missing.png"
+
+    with pytest.warns(UserWarning, match="Skipped 2 of 3 files:.*notes.txt.*missing.png"):
+        df = predict_images([photos / "notes.txt", photos / "astronaut.png", missing], counting)
+
+    assert len(df) == 1
+    assert [error["file"] for error in df.attrs["errors"]] == [
+        str(photos / "notes.txt"),
+        str(missing),
+    ]
+
+
+def test_faces_of_all_files_are_predicted_in_batches(counting, photos):
+    astronaut = photos / "astronaut.png"
+    done = []
+
+    df = predict_images(
+        [astronaut] * 5, counting, batch_size=2, progress=lambda *args: done.append(args)
+    )
+
+    assert counting.calls_ == [2, 2, 1]
+    assert df["emotion"].tolist() == ["Happy"] * 5
+    assert df["Happy"].tolist() == pytest.approx([2 / 3] * 5)
+    assert done == [(i, 5, str(astronaut)) for i in range(1, 6)]
+
+
+def test_video_gives_a_row_per_sampled_frame_with_its_time(counting, tmp_path):
+    video = _video(tmp_path / "clip.avi", n_frames=7)
+
+    df = predict_images(video, counting, detector=FaceDetector(max_faces=1), every=3)
+
+    assert df["frame"].tolist() == [0, 3, 6]
+    assert df["time_s"].tolist() == pytest.approx([0.0, 0.3, 0.6])
+    assert (df["file"] == str(video)).all() and (df["face"] == 0).all()
+    assert df.attrs["errors"] == []
+
+
+def test_without_pipeline_needs_the_pretrained_one(monkeypatch, photos):
+    monkeypatch.setitem(sys.modules, "skfer.pretrained", None)
+
+    with pytest.raises(ImportError, match="pretrained model is not available"):
+        predict_images(photos)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [({"every": 0}, "every must be a positive integer"), ({"batch_size": 1.5}, "batch_size")],
+)
+def test_invalid_arguments_raise(counting, photos, params, match):
+    with pytest.raises(ValueError, match=match):
+        predict_images(photos, counting, **params)
+
+
+def test_classes_that_are_not_emotions_raise(photos):
+    clf = DummyClassifier().fit(np.zeros((2, 2304)), [0, 9])
+
+    with pytest.raises(ValueError, match="class 9 is not an emotion"):
+        predict_images(photos / "astronaut.png", clf)
+
+
+def test_empty_folder_raises(counting, tmp_path):
+    with pytest.raises(ValueError, match="No image or video file found"):
+        predict_images(tmp_path, counting)
