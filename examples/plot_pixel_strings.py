@@ -18,7 +18,7 @@ of every emotion next to the average face of the split.
 from skfer import EMOTIONS, PixelStringTransformer, load_fer2013
 
 val = load_fer2013(usage="PublicTest")
-print(f"{len(val.data)} faces; the first begins with {val.data[0][:30]!r}...")
+print(len(val.data), "faces; the first begins with", val.data[0][:30], "...")
 
 # %%
 # Parse them into pixels
@@ -36,9 +36,10 @@ print(X.shape, X.dtype, X.min(), X.max())
 import matplotlib.pyplot as plt
 import numpy as np
 
-firsts = [int(np.flatnonzero(val.target == label)[0]) for label in range(len(EMOTIONS))]
+firsts = [np.flatnonzero(val.target == k)[0] for k in range(len(EMOTIONS))]
+panels = [(X[i], EMOTIONS[val.target[i]]) for i in firsts]
+panels.append((X.mean(axis=0), "Mean face"))
 fig, axes = plt.subplots(2, 4, figsize=(8, 4.6), layout="constrained")
-panels = [(X[i], EMOTIONS[val.target[i]]) for i in firsts] + [(X.mean(axis=0), "Mean face")]
 for ax, (face, title) in zip(axes.flat, panels):
     ax.imshow(face.reshape(48, 48), cmap="gray", vmin=0, vmax=255)
     ax.set_title(title)
