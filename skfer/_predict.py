@@ -89,7 +89,9 @@ class _BatchPredictor:
         if self.pending:
             proba = np.zeros((len(self.pending), len(EMOTIONS)))
             faces = np.stack(self.pending).astype(np.float32)
-            proba[:, self.columns] = self.pipeline.predict_proba(faces)
+            # scikeras squeezes a single face's probabilities to 1D; restore the row
+            predicted = self.pipeline.predict_proba(faces)
+            proba[:, self.columns] = np.reshape(predicted, (len(faces), -1))
             self.probas.append(proba)
             self.pending = []
 

@@ -45,7 +45,8 @@ def counting():
 def photos(tmp_path_factory):
     """A folder with the astronaut portrait, a coffee cup (no face) and a text file."""
     folder = tmp_path_factory.mktemp("photos")
-    for name, rgb in [("astronaut.png", skimage_data.astronaut()), ("coffee.jpg", skimage_data.coffee())]:
+    photos = {"astronaut.png": skimage_data.astronaut(), "coffee.jpg": skimage_data.coffee()}
+    for name, rgb in photos.items():
         cv2.imwrite(str(folder / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     (folder / "notes.txt").write_text("not a photo")
     return folder
