@@ -71,12 +71,14 @@ html_title = f"skfer {release}"
 html_static_path = []
 html_theme_options = {
     "navigation_with_keys": False,
-    "header_links_before_dropdown": 8,
+    "header_links_before_dropdown": 5,
     "show_toc_level": 2,
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
 html_context = {"default_mode": "light"}
+# Single pages have no section navigation: no left sidebar for them.
+html_sidebars = {page: [] for page in ("index", "install", "quickstart", "benchmarks", "changelog", "model_card")}
 
 
 # Docstrings inherited from scikit-learn and scikeras cross-reference pages
