@@ -229,6 +229,7 @@ class TrainingHistoryDisplay:
                     markersize=14,
                     linestyle="none",
                     color="crimson",
+                    clip_on=False,
                     label=f"best val. accuracy (epoch {self.best_epoch})",
                 )
                 self.best_markers_.append(marker)
