@@ -30,7 +30,8 @@ try:
 except ImportError:
     train = load_fer2013(usage="Training")
     rows = np.random.default_rng(0).choice(len(train.data), size=2000, replace=False)
-    small = FERClassifier(filters=(16, 32, 64), dense_units=64, epochs=5, random_state=0)
+    small = FERClassifier(filters=(16, 32, 64), dense_units=64, epochs=5,
+                          random_state=0)
     pipe = make_fer_pipeline(small).fit(train.data[rows], train.target[rows])
 
 # %%
@@ -79,10 +80,10 @@ fig, (ax_photo, ax_face, ax_bars) = plt.subplots(
     1, 3, figsize=(11, 4), width_ratios=[2.2, 1, 2.2], layout="constrained"
 )
 ax_photo.imshow(photo)
-ax_photo.add_patch(
-    Rectangle((face.x, face.y), face.w, face.h, fill=False, edgecolor="lime", linewidth=2)
-)
-ax_photo.text(face.x, face.y - 8, f"{face.emotion} {proba.max():.0%}", color="white",
+box = Rectangle((face.x, face.y), face.w, face.h, fill=False, edgecolor="lime", lw=2)
+ax_photo.add_patch(box)
+label = f"{face.emotion} {proba.max():.0%}"
+ax_photo.text(face.x, face.y - 8, label, color="white",
               bbox={"facecolor": "green", "edgecolor": "none", "pad": 2})
 ax_photo.set_title("Photo and detected face")
 ax_face.imshow(detector.faces_[0].image, cmap="gray", vmin=0, vmax=255)

@@ -36,7 +36,8 @@ def _expand(paths):
     for path in map(Path, paths):
         if path.is_dir():
             known = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in known))
+            found = (p for p in path.rglob("*") if p.suffix.lower() in known and p.is_file())
+            files.extend(sorted(found))
         else:
             files.append(path)
     return files

@@ -79,6 +79,7 @@ def test_predicts_the_astronauts_face_and_annotates_the_photos(pipeline, photos,
     assert (proba[3:] == 0).all()  # emotions the pipeline never saw
     assert row["emotion"] == EMOTIONS[proba.argmax()]
     assert df.attrs["no_face"] == [str(photos / "coffee.jpg")]
+    assert df.attrs["errors"] == []  # notes.txt is not searched for in a folder
 
     drawn = cv2.imread(str(annotated / "astronaut.png"))
     original = cv2.imread(str(photos / "astronaut.png"))
@@ -122,6 +123,18 @@ def test_video_gives_a_row_per_sampled_frame_with_its_time(counting, tmp_path):
     assert df["time_s"].tolist() == pytest.approx([0.0, 0.3, 0.6])
     assert (df["file"] == str(video)).all() and (df["face"] == 0).all()
     assert df.attrs["errors"] == []
+
+
+def test_folders_are_searched_recursively_for_images_and_videos(counting, photos, tmp_path):
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    (nested / "portrait.PNG").write_bytes((photos / "astronaut.png").read_bytes())
+    video = _video(tmp_path / "a" / "clip.avi", n_frames=2)
+
+    df = predict_images(tmp_path, counting)
+
+    assert df["file"].tolist() == [str(nested / "portrait.PNG"), str(video), str(video)]
+    assert pd.isna(df["frame"].iloc[0]) and df["frame"].tolist()[1:] == [0, 1]
 
 
 def test_without_pipeline_needs_the_pretrained_one(monkeypatch, photos):
