@@ -54,8 +54,9 @@ class Face(NamedTuple):
 def _haar_cascade():
     """OpenCV's frontal-face Haar cascade, shipped inside the opencv package."""
     path = Path(cv2.data.haarcascades) / _HAAR_FILE
-    cascade = cv2.CascadeClassifier(str(path))
-    if cascade.empty():
+    has_cascades = hasattr(cv2, "CascadeClassifier")  # OpenCV 5 moved them out
+    cascade = cv2.CascadeClassifier(str(path)) if has_cascades else None
+    if cascade is None or cascade.empty():
         raise RuntimeError(
             f"OpenCV's Haar cascade {path} is missing; it ships with opencv-python-headless 4.x "
             "(OpenCV 5 no longer includes it). Install opencv-python-headless<5 or pass a "
