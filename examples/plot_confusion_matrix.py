@@ -1,7 +1,7 @@
 """
-=====================================
+======================================
 Which emotions get confused with which
-=====================================
+======================================
 
 skfer pipelines are ordinary scikit-learn classifiers, so scikit-learn's own
 :class:`~sklearn.metrics.ConfusionMatrixDisplay` and

@@ -3,8 +3,10 @@
 from ._classifier import FERClassifier
 from ._constants import EMOTIONS
 from ._pipeline import FERPipeline, make_fer_pipeline
+from ._predict import predict_images
 from .datasets import load_fer2013
-from .preprocessing import PixelNormalizer, PixelStringTransformer
+from .preprocessing import FaceDetector, PixelNormalizer, PixelStringTransformer
+from .reporting import MulticlassROCDisplay, TrainingHistoryDisplay
 
 __version__ = "0.1.0.dev0"
 
@@ -12,8 +14,12 @@ __all__ = [
     "EMOTIONS",
     "FERClassifier",
     "FERPipeline",
+    "FaceDetector",
+    "MulticlassROCDisplay",
     "PixelNormalizer",
     "PixelStringTransformer",
+    "TrainingHistoryDisplay",
     "load_fer2013",
     "make_fer_pipeline",
+    "predict_images",
 ]

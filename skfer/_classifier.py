@@ -2,6 +2,7 @@
 
 import contextlib
 import numbers
+from collections import defaultdict
 
 import keras
 import numpy as np
@@ -11,6 +12,7 @@ from sklearn.utils import ClassifierTags, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._checkpoint import EpochCheckpoint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
 from .models import augmentation_layers, build_dcnn
 
@@ -145,6 +147,12 @@ class FERClassifier(KerasClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, dropout, augmentation and shuffling, so
         that two fits give identical predictions.
+    checkpoint_dir : str or path-like, default=None
+        If set, the model, optimizer state, history and callback counters are
+        saved there after every epoch, and ``fit`` resumes from the last
+        finished epoch when the folder already holds a checkpoint (so an
+        interrupted run loses at most one epoch). A finished run's
+        checkpoint makes ``fit`` load the model without training.
     **kwargs
         Other scikeras parameters, including routed ones such as
         ``optimizer__momentum``, ``fit__validation_data`` or
@@ -213,6 +221,7 @@ class FERClassifier(KerasClassifier):
         shuffle=True,
         warm_start=False,
         random_state=None,
+        checkpoint_dir=None,
         **kwargs,
     ):
         super().__init__(
@@ -248,6 +257,7 @@ class FERClassifier(KerasClassifier):
         self.lr_patience = lr_patience
         self.min_lr = min_lr
         self.learning_rate = learning_rate
+        self.checkpoint_dir = checkpoint_dir
 
     # scikeras seeds through a TensorFlow-only context manager that leaves op
     # determinism on; FERClassifier seeds every backend itself in `_seeded`.
@@ -344,10 +354,19 @@ class FERClassifier(KerasClassifier):
         if validation_data is not None:
             kwargs["validation_data"] = self._encode_validation(validation_data)
         split = kwargs.get("validation_split", self.validation_split)
+        recipe = self._recipe_callbacks(validation_data is not None or split > 0)
+        resumed = getattr(self, "_resumed", None)
+        if self.checkpoint_dir is not None:
+            recipe.append(
+                EpochCheckpoint(
+                    self.checkpoint_dir,
+                    watched=recipe,
+                    resumed=resumed,
+                    history=self.history_ if resumed else None,
+                )
+            )
         user_callbacks = self._fit_callbacks
-        self._fit_callbacks = user_callbacks + self._recipe_callbacks(
-            validation_data is not None or split > 0
-        )
+        self._fit_callbacks = user_callbacks + recipe
         try:
             super()._fit_keras_model(
                 X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
@@ -381,8 +400,29 @@ class FERClassifier(KerasClassifier):
         """
         if validation_data is not None:
             kwargs["validation_data"] = validation_data
-        with _seeded(self.random_state):
-            return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        self._resumed = None if self.checkpoint_dir is None else load_checkpoint(self.checkpoint_dir)
+        try:
+            with _seeded(self.random_state):
+                if self._resumed is None:
+                    return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+                return self._resume(X, y, sample_weight, **kwargs)
+        finally:
+            del self._resumed
+
+    def _resume(self, X, y, sample_weight, **kwargs):
+        """Continue a checkpointed fit from its last finished epoch."""
+        state = self._resumed
+        self.initialize(X, y)
+        self.model_ = state["model"]
+        self.history_ = defaultdict(list, state["history"])
+        done = state["epoch"]
+        if state["finished"] or done >= self.epochs:
+            return self
+        self._fit(
+            X, y, sample_weight=sample_weight, warm_start=True,
+            epochs=self.epochs - done, initial_epoch=done, **kwargs,
+        )
+        return self
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """Train for one more epoch, keeping the model and its history.
@@ -405,6 +445,24 @@ class FERClassifier(KerasClassifier):
         """
         with _seeded(self.random_state):
             return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def predict_proba(self, X, **kwargs):
+        """Probability of each class for each face.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2304), (n_samples, 48, 48) or (n_samples, 48, 48, 1)
+            Normalized faces.
+        **kwargs
+            Passed to ``keras.Model.predict``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        proba = super().predict_proba(X, **kwargs)
+        return proba.reshape(-1, self.n_classes_)
 
     def summary(self):
         """Return the Keras model summary as text.

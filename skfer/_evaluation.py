@@ -1,0 +1,165 @@
+"""Evaluate a fitted pipeline on a named split and write the report files."""
+
+import hashlib
+import json
+import platform
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from ._constants import EMOTIONS
+
+
+def _class_names(classes):
+    return [EMOTIONS[int(c)] if np.issubdtype(type(c), np.integer) else str(c) for c in classes]
+
+
+def data_hash(X):
+    """SHA-256 of faces given as pixel strings or arrays, to name the data a figure came from.
+
+    Parameters
+    ----------
+    X : array-like
+        Pixel strings or numeric faces.
+
+    Returns
+    -------
+    str
+        Hex digest.
+
+    Examples
+    --------
+    >>> from skfer._evaluation import data_hash
+    >>> data_hash(["1 2 3"])[:12]
+    'b8a52e5e2dab'
+    """
+    digest = hashlib.sha256()
+    X = np.asarray(X)
+    if X.dtype.kind == "O":
+        for row in X.ravel():
+            digest.update(str(row).encode() + b"\n")
+    else:
+        digest.update(np.ascontiguousarray(X).tobytes())
+    return digest.hexdigest()
+
+
+def evaluation_report(estimator, X, y, *, split=None):
+    """Accuracy, macro-F1, per-class scores and the confusion matrix of a fitted classifier.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or pipeline
+        Must have ``predict`` and ``classes_``.
+    X : array-like
+        Faces in the form the estimator takes.
+    y : array-like of shape (n_samples,)
+        True labels.
+    split : str, default=None
+        Name of the split ``X`` comes from (e.g. ``"PublicTest"``), recorded as is.
+
+    Returns
+    -------
+    dict
+        ``split``, ``n_rows``, ``accuracy``, ``macro_f1``, ``per_class`` (name to
+        precision, recall, f1, support), ``labels`` and ``confusion_matrix``
+        (rows: true, columns: predicted, in ``labels`` order), JSON-ready.
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skfer._evaluation import evaluation_report
+    >>> clf = DummyClassifier().fit([[0], [0], [0]], [3, 3, 4])
+    >>> evaluation_report(clf, [[0], [0]], [3, 4], split="toy")["accuracy"]
+    0.5
+    """
+    labels = list(estimator.classes_)
+    y_pred = estimator.predict(X)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, y_pred, labels=labels, zero_division=0
+    )
+    names = _class_names(labels)
+    return {
+        "split": split,
+        "n_rows": int(len(y)),
+        "accuracy": float(accuracy_score(y, y_pred)),
+        "macro_f1": float(f1_score(y, y_pred, labels=labels, average="macro", zero_division=0)),
+        "per_class": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(names, precision, recall, f1, support)
+        },
+        "labels": names,
+        "confusion_matrix": confusion_matrix(y, y_pred, labels=labels).tolist(),
+    }
+
+
+def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
+    """Write ``metrics.json`` and PNGs (confusion matrix, ROC, history) for a fitted pipeline.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or pipeline
+        Must have ``predict``, ``predict_proba`` and ``classes_``.
+    X : array-like
+        Faces in the form the estimator takes.
+    y : array-like of shape (n_samples,)
+        True labels.
+    output_dir : str or path-like
+        Folder for the files; created if missing.
+    split : str, default=None
+        Name of the split evaluated.
+    extra : dict, default=None
+        More JSON-ready entries for ``metrics.json`` (e.g. training time).
+
+    Returns
+    -------
+    dict
+        The metrics written: :func:`evaluation_report` plus ``data_sha256``,
+        ``versions``, ``machine`` and ``extra``.
+
+    Examples
+    --------
+    >>> from skfer._evaluation import save_report
+    >>> save_report(fitted_pipe, val.data, val.target, "out", split="PublicTest")  # doctest: +SKIP
+    """
+    import keras
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    from .reporting import MulticlassROCDisplay, TrainingHistoryDisplay
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    metrics = evaluation_report(estimator, X, y, split=split)
+    metrics["data_sha256"] = data_hash(X)
+    metrics["versions"] = {
+        name: version(name) for name in ("skfer", "keras", "scikeras", "scikit-learn", "numpy")
+    }
+    metrics["backend"] = keras.backend.backend()
+    metrics["machine"] = {"platform": platform.platform(), "processor": platform.processor()}
+    metrics.update(extra or {})
+    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+    names = np.array(_class_names(estimator.classes_))
+    index = {c: i for i, c in enumerate(estimator.classes_)}
+    y_named = names[[index[v] for v in y]]
+    pred_named = names[[index[v] for v in estimator.predict(X)]]
+    for normalize, name in ((None, "confusion_matrix.png"), ("true", "confusion_matrix_normalized.png")):
+        fig, ax = plt.subplots(figsize=(8, 7), layout="constrained")
+        ConfusionMatrixDisplay.from_predictions(
+            y_named, pred_named, labels=names, normalize=normalize, ax=ax,
+            values_format=".2f" if normalize else "d", xticks_rotation=45, colorbar=False,
+        )
+        ax.set_title(f"Confusion matrix on {split or 'the data'} ({len(y)} faces)")
+        fig.savefig(output_dir / name, dpi=120)
+        plt.close(fig)
+    roc = MulticlassROCDisplay.from_estimator(estimator, X, y, display_labels=list(names))
+    roc.figure_.savefig(output_dir / "roc.png", dpi=120, bbox_inches="tight")
+    plt.close(roc.figure_)
+    classifier = estimator[-1] if hasattr(estimator, "steps") else estimator
+    if getattr(classifier, "history_", None):
+        history = TrainingHistoryDisplay.from_estimator(classifier)
+        history.figure_.savefig(output_dir / "history.png", dpi=120, bbox_inches="tight")
+        plt.close(history.figure_)
+    return metrics
