@@ -32,8 +32,8 @@ def data_hash(X):
     Examples
     --------
     >>> from skfer._evaluation import data_hash
-    >>> data_hash(["1 2 3"])[:12]
-    'b8a52e5e2dab'
+    >>> len(data_hash(["1 2 3"])), data_hash(["1 2 3"]) == data_hash(["1 2 4"])
+    (64, False)
     """
     digest = hashlib.sha256()
     X = np.asarray(X)
