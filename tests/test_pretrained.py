@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from skfer import EMOTIONS
+from skfer.pretrained import load_pretrained
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_pretrained()
+
+
+@pytest.fixture
+def generated():
+    """Eight generated 48x48 faces with pixel values 0-255."""
+    return np.random.default_rng(0).integers(0, 256, size=(8, 48, 48)).astype(np.uint8)
+
+
+def test_fitted_pipeline_with_emotion_names(model):
+    assert list(model.classes_) == sorted(EMOTIONS)
+    assert model[-1].n_features_in_ == 2304
+    assert model.predict(np.zeros((1, 2304)))[0] in EMOTIONS
+
+
+def test_probabilities_on_generated_faces_of_every_shape(model, generated):
+    proba = model.predict_proba(generated)
+    assert proba.shape == (8, len(EMOTIONS))
+    assert (proba >= 0).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    for shape in [(8, 2304), (8, 48, 48, 1)]:
+        np.testing.assert_allclose(model.predict_proba(generated.reshape(shape)), proba, rtol=1e-5)
+    labels = model.classes_[proba.argmax(axis=1)]
+    np.testing.assert_array_equal(model.predict(generated), labels)
+
+
+def test_pixel_strings_give_the_same_answers_as_arrays(model, generated):
+    strings = [" ".join(map(str, face.ravel())) for face in generated]
+    np.testing.assert_allclose(model.predict_proba(strings), model.predict_proba(generated), rtol=1e-5)
+
+
+def test_loads_the_same_model_every_time(model, generated):
+    np.testing.assert_allclose(load_pretrained().predict_proba(generated), model.predict_proba(generated))
+
+
+def test_recognizes_real_publictest_faces(model, real_faces):
+    _, _, X_val, y_val = real_faces
+    proba = model.predict_proba(X_val)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    accuracy = np.mean(model.predict(X_val) == np.asarray(EMOTIONS)[y_val])
+    # A behaviour check on 200 faces: chance is 1/7, always 'Happy' about 1/4.
+    assert accuracy > 0.5
