@@ -169,6 +169,17 @@ def score(y_true, y_pred):
     }
 
 
+def parse_param(text):
+    """``NAME=VALUE`` as (name, Python literal), or (name, string) for a plain word."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"--param takes NAME=VALUE, got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run-name", default="seed_recipe", help="folder under benchmarks/results/")
@@ -182,7 +193,7 @@ def parse_args(argv):
     parser.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
     parser.add_argument("--normalize", choices=["scale", "standardize"], default="scale")
     parser.add_argument("--tta", action="store_true", help="average predictions over each face and its mirror")
-    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+    parser.add_argument("--param", action="append", default=[], type=parse_param, metavar="NAME=VALUE",
                         help="any other FERClassifier parameter, e.g. --param shear=0 (repeatable)")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--max-minutes", type=float, help="stop training after this long (best weights kept)")
@@ -200,13 +211,12 @@ def main(argv=None):
     (X_train, y_train), (X_val, y_val) = load_splits(args.npz_dir, args.data)
     X_train, y_train, X_val, y_val = (a[: args.limit] for a in (X_train, y_train, X_val, y_val))
 
-    params = {name: ast.literal_eval(value) for name, value in (p.split("=", 1) for p in args.param)}
     routed = {f"optimizer__{k}": v for k, v in [("momentum", args.momentum), ("nesterov", args.nesterov)] if v}
     clock = EpochClock(None if args.max_minutes is None else 60 * args.max_minutes)
     estimator = XLAFERClassifier if keras.backend.backend() == "jax" else FERClassifier
     classifier = estimator(
         epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
-        random_state=args.random_state, verbose=2, callbacks=[clock], **routed, **params,
+        random_state=args.random_state, verbose=2, callbacks=[clock], **routed, **dict(args.param),
     )
     pipe = make_fer_pipeline(classifier, normalize=args.normalize)
     fit_start = time.perf_counter()
