@@ -86,23 +86,6 @@ class EpochClock(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class XLAFERClassifier(FERClassifier):
-    """FERClassifier whose training step XLA compiles on the JAX backend.
-
-    Keras marks its random image layers ``supports_jit = False`` (for
-    TensorFlow's XLA), which on JAX makes every training step run eagerly,
-    about 100 times slower on a GPU. On JAX they are plain array code, so the
-    whole model can be compiled.
-    """
-
-    def _keras_build_fn(self, compile_kwargs, meta):
-        model = super()._keras_build_fn(compile_kwargs, meta)
-        for layer in model.layers:
-            layer.supports_jit = True
-        model.jit_compile = True
-        return model
-
-
 def load_splits(npz_dir, data):
     """Training and PublicTest as (faces, emotion names); faces are strings or uint8 rows."""
     names = np.asarray(EMOTIONS)
@@ -213,8 +196,7 @@ def main(argv=None):
 
     routed = {f"optimizer__{k}": v for k, v in [("momentum", args.momentum), ("nesterov", args.nesterov)] if v}
     clock = EpochClock(None if args.max_minutes is None else 60 * args.max_minutes)
-    estimator = XLAFERClassifier if keras.backend.backend() == "jax" else FERClassifier
-    classifier = estimator(
+    classifier = FERClassifier(
         epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
         random_state=args.random_state, verbose=2, callbacks=[clock], **routed, **dict(args.param),
     )

@@ -6,6 +6,7 @@ from ._pipeline import FERPipeline, make_fer_pipeline
 from ._predict import predict_images
 from .datasets import load_fer2013
 from .preprocessing import FaceDetector, PixelNormalizer, PixelStringTransformer
+from .pretrained import load_pretrained
 from .reporting import MulticlassROCDisplay, TrainingHistoryDisplay
 
 __version__ = "0.1.0.dev0"
@@ -20,6 +21,7 @@ __all__ = [
     "PixelStringTransformer",
     "TrainingHistoryDisplay",
     "load_fer2013",
+    "load_pretrained",
     "make_fer_pipeline",
     "predict_images",
 ]
