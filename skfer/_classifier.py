@@ -93,14 +93,15 @@ class FERClassifier(KerasClassifier):
         Activation of the hidden layers.
     augment : bool, default=True
         Whether to augment faces during training with the ranges below
-        (random flips, rotations, shifts, shears and zooms, done by Keras
-        layers inside the model that are inactive at inference).
+        (random flips, rotations, shifts, shears and zooms, drawn as one
+        affine transform per face by a layer inside the model that is
+        inactive at inference; see :class:`skfer.models.RandomAffine`).
     rotation : float, default=15.0
         Largest rotation in degrees.
     shift : float, default=0.15
         Largest width and height shift, as a fraction of the side.
     shear : float, default=0.15
-        Largest shear intensity (Keras ``RandomShear`` factor).
+        Largest shear angle in degrees (the seed's ``ImageDataGenerator``).
     zoom : float, default=0.15
         Largest zoom in or out, as a fraction of the side.
     horizontal_flip : bool, default=True

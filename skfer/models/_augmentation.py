@@ -1,48 +1,137 @@
-"""Training-time image augmentation as Keras layers (identity at inference)."""
+"""Training-time image augmentation as one Keras layer (identity at inference)."""
+
+import math
 
 import keras
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="skfer")
-class RandomShear(keras.layers.RandomShear):
-    """Keras' ``RandomShear`` that can be saved and loaded again.
+class RandomAffine(keras.layers.Layer):
+    """Random flip, rotation, shift, shear and zoom as one resampling per image.
 
-    Keras 3.15's layer writes a factor ``f`` to its config as ``[-f, f]`` and
-    then refuses that value when the model is loaded; this subclass writes
-    the factors it was given.
+    The seed notebook's ``ImageDataGenerator`` composed these into a single
+    affine transform; chaining Keras' separate ``Random*`` layers instead
+    resamples (and blurs) a 48x48 face four times, and reads a shear of
+    0.15 as an intensity rather than degrees. This layer draws one transform
+    per image and applies it with ``keras.ops.image.affine_transform``, on
+    every backend. It acts only when called with ``training=True``.
 
     Parameters
     ----------
-    x_factor, y_factor : float, default=0.0
-        Largest horizontal and vertical shear intensity, either way.
+    rotation : float, default=15.0
+        Largest rotation in degrees, either way.
+    shift : float, default=0.15
+        Largest horizontal and vertical shift, as a fraction of the side.
+    shear : float, default=0.15
+        Largest shear angle in degrees, either way (``ImageDataGenerator``'s
+        ``shear_range``).
+    zoom : float, default=0.15
+        Largest zoom in or out, as a fraction; each axis is drawn from
+        ``[1 - zoom, 1 + zoom]``.
+    horizontal_flip : bool, default=True
+        Whether to mirror half of the images left-right.
+    fill_mode : {"nearest", "constant", "reflect", "wrap", "mirror"}, default="nearest"
+        How points outside the image are filled.
+    seed : int, default=None
+        Seed of the random transforms.
     **kwargs
-        Passed to ``keras.layers.RandomShear``.
+        Passed to ``keras.layers.Layer``.
 
     Examples
     --------
-    >>> from skfer.models._augmentation import RandomShear
-    >>> RandomShear(0.15, 0.15).get_config()["x_factor"]
-    0.15
+    >>> import numpy as np
+    >>> from skfer.models import RandomAffine
+    >>> faces = np.random.default_rng(0).random((2, 48, 48, 1), dtype=np.float32)
+    >>> layer = RandomAffine(seed=0)
+    >>> bool(np.array_equal(layer(faces, training=False), faces))
+    True
+    >>> tuple(layer(faces, training=True).shape)
+    (2, 48, 48, 1)
     """
 
-    def __init__(self, x_factor=0.0, y_factor=0.0, **kwargs):
-        super().__init__(x_factor, y_factor, **kwargs)
-        self._factors = (x_factor, y_factor)
+    def __init__(
+        self,
+        rotation=15.0,
+        shift=0.15,
+        shear=0.15,
+        zoom=0.15,
+        horizontal_flip=True,
+        fill_mode="nearest",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.rotation = rotation
+        self.shift = shift
+        self.shear = shear
+        self.zoom = zoom
+        self.horizontal_flip = horizontal_flip
+        self.fill_mode = fill_mode
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _uniform(self, n, half_width, center=0.0):
+        return keras.random.uniform(
+            (n,), center - half_width, center + half_width, seed=self.seed_generator
+        )
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        n = ops.shape(images)[0]
+        height, width = images.shape[1], images.shape[2]
+        degrees = math.pi / 180.0
+        theta = self._uniform(n, self.rotation * degrees)
+        shear = self._uniform(n, self.shear * degrees)
+        zoom_x = self._uniform(n, self.zoom, 1.0)
+        zoom_y = self._uniform(n, self.zoom, 1.0)
+        shift_x = self._uniform(n, self.shift * width)
+        shift_y = self._uniform(n, self.shift * height)
+        flip = ops.ones((n,))
+        if self.horizontal_flip:
+            flip = ops.where(self._uniform(n, 0.5, 0.5) < 0.5, -1.0, 1.0)
+        # Output pixel p reads input pixel M (p - c) + c - shift, with
+        # M = rotation @ shear @ zoom @ flip about the image centre c.
+        m00 = ops.cos(theta) * zoom_x * flip
+        m01 = -ops.sin(theta + shear) * zoom_y
+        m10 = ops.sin(theta) * zoom_x * flip
+        m11 = ops.cos(theta + shear) * zoom_y
+        cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+        a2 = cx - m00 * cx - m01 * cy - shift_x
+        b2 = cy - m10 * cx - m11 * cy - shift_y
+        zeros = ops.zeros((n,))
+        transform = ops.stack([m00, m01, a2, m10, m11, b2, zeros, zeros], axis=1)
+        return ops.image.affine_transform(
+            images, transform, interpolation="bilinear", fill_mode=self.fill_mode
+        )
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
     def get_config(self):
         config = super().get_config()
-        config["x_factor"], config["y_factor"] = self._factors
+        config.update(
+            rotation=self.rotation,
+            shift=self.shift,
+            shear=self.shear,
+            zoom=self.zoom,
+            horizontal_flip=self.horizontal_flip,
+            fill_mode=self.fill_mode,
+            seed=self.seed,
+        )
         return config
 
 
 def augmentation_layers(
     *, rotation=15.0, shift=0.15, shear=0.15, zoom=0.15, horizontal_flip=True, seed=None
 ):
-    """Build the FER2013 seed notebook's augmentation as Keras preprocessing layers.
+    """Build the FER2013 seed notebook's augmentation as Keras layers.
 
-    The layers transform images only when called with ``training=True`` (inside
-    ``Model.fit``); at inference they pass images through unchanged. They run on
-    every Keras backend, so augmentation needs no Python-side image generator.
+    The layers transform images only when called with ``training=True``
+    (inside ``Model.fit``); at inference they pass images through unchanged.
+    They run on every Keras backend, so augmentation needs no Python-side
+    image generator.
 
     Parameters
     ----------
@@ -51,43 +140,38 @@ def augmentation_layers(
     shift : float, default=0.15
         Largest horizontal and vertical shift, as a fraction of the image side.
     shear : float, default=0.15
-        Largest shear intensity, either way, in both directions (Keras'
-        ``RandomShear`` factor). The seed's ``ImageDataGenerator`` read 0.15 as
-        degrees, a much weaker shear.
+        Largest shear angle in degrees, as the seed's ``ImageDataGenerator``
+        read it.
     zoom : float, default=0.15
         Largest zoom in or out, as a fraction of the image side.
     horizontal_flip : bool, default=True
         Whether to mirror faces left-right at random.
     seed : int, default=None
-        Seed of the first layer; layer ``i`` uses ``seed + i``.
+        Seed of the random transforms.
 
     Returns
     -------
     list of keras.layers.Layer
-        The active augmentation layers, in the order they are applied; empty
-        if every range is 0 and ``horizontal_flip`` is False.
+        One :class:`RandomAffine` layer, or an empty list if every range is 0
+        and ``horizontal_flip`` is False.
 
     Examples
     --------
     >>> from skfer.models import augmentation_layers
     >>> [layer.__class__.__name__ for layer in augmentation_layers(seed=0)]
-    ['RandomFlip', 'RandomRotation', 'RandomTranslation', 'RandomShear', 'RandomZoom']
+    ['RandomAffine']
+    >>> augmentation_layers(rotation=0, shift=0, shear=0, zoom=0, horizontal_flip=False)
+    []
     """
-    wanted = [
-        (horizontal_flip, lambda s: keras.layers.RandomFlip("horizontal", seed=s)),
-        (rotation, lambda s: keras.layers.RandomRotation(rotation / 360.0, fill_mode="nearest", seed=s)),
-        (shift, lambda s: keras.layers.RandomTranslation(shift, shift, fill_mode="nearest", seed=s)),
-        (shear, lambda s: RandomShear(shear, shear, fill_mode="nearest", seed=s)),
-        (zoom, lambda s: keras.layers.RandomZoom(zoom, zoom, fill_mode="nearest", seed=s)),
+    if not (rotation or shift or shear or zoom or horizontal_flip):
+        return []
+    return [
+        RandomAffine(
+            rotation=rotation,
+            shift=shift,
+            shear=shear,
+            zoom=zoom,
+            horizontal_flip=horizontal_flip,
+            seed=seed,
+        )
     ]
-    layers = []
-    for active, make in wanted:
-        if active:
-            layers.append(make(None if seed is None else seed + len(layers)))
-    if keras.backend.backend() == "jax":
-        # Keras marks its random image layers non-jittable (a limit of TensorFlow's
-        # XLA); on JAX they are plain array code, and left eager every training
-        # step runs about 100x slower on a GPU.
-        for layer in layers:
-            layer.supports_jit = True
-    return layers
