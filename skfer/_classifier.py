@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._checkpoint import EpochCheckpoint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
 from .models import augmentation_layers, build_dcnn
+from .models._dcnn import OUTPUT_LAYER
 
 
 @contextlib.contextmanager
@@ -144,7 +145,15 @@ class FERClassifier(KerasClassifier):
     shuffle : bool, default=True
         Whether to shuffle the training data every epoch.
     warm_start : bool, default=False
-        Whether ``fit`` continues training the existing model.
+        Whether ``fit`` starts from the fitted network's weights (e.g. the
+        pretrained model's) instead of new ones; the model is compiled again
+        with the current optimizer parameters. If ``y`` holds other labels
+        than ``classes_``, the output layer is replaced by a new one for
+        those labels and the rest of the network keeps its weights.
+    freeze_blocks : int, default=0
+        Number of conv blocks, from the input, whose convolution and
+        BatchNorm layers are frozen (not trained) during ``fit``: for
+        fine-tuning a pretrained network on few faces.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, dropout, augmentation and shuffling, so
         that two fits give identical predictions.
@@ -221,6 +230,7 @@ class FERClassifier(KerasClassifier):
         validation_split=0.0,
         shuffle=True,
         warm_start=False,
+        freeze_blocks=0,
         random_state=None,
         checkpoint_dir=None,
         **kwargs,
@@ -259,6 +269,7 @@ class FERClassifier(KerasClassifier):
         self.min_lr = min_lr
         self.learning_rate = learning_rate
         self.checkpoint_dir = checkpoint_dir
+        self.freeze_blocks = freeze_blocks
 
     # scikeras seeds through a TensorFlow-only context manager that leaves op
     # determinism on; FERClassifier seeds every backend itself in `_seeded`.
@@ -350,7 +361,28 @@ class FERClassifier(KerasClassifier):
         X_val, y_val = self._validate_data(X_val, y_val)
         return self.feature_encoder_.transform(X_val), self.target_encoder_.transform(y_val)
 
+    def _freeze(self):
+        """Set which conv blocks train; compile again if that changed."""
+        frozen = tuple(f"{kind}{block}_" for block in range(1, self.freeze_blocks + 1) for kind in ("conv", "bn"))
+        changed = False
+        for layer in self.model_.layers:
+            if layer.name.startswith(("conv", "bn")) and layer.name[-1].isdigit():
+                trainable = not layer.name.startswith(frozen) if frozen else True
+                changed |= layer.trainable != trainable
+                layer.trainable = trainable
+        if changed:
+            self.model_.compile(**self._get_compile_kwargs())
+
+    def _new_head(self, X, y):
+        """Rebuild for the labels of ``y``, keeping every layer but the output one."""
+        previous = self.model_
+        self.initialize(X, y)
+        for layer in self.model_.layers:
+            if layer.name != OUTPUT_LAYER and layer.weights:
+                layer.set_weights(previous.get_layer(layer.name).get_weights())
+
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        self._freeze()
         validation_data = kwargs.pop("validation_data", None)
         if validation_data is not None:
             kwargs["validation_data"] = self._encode_validation(validation_data)
@@ -405,10 +437,23 @@ class FERClassifier(KerasClassifier):
         try:
             with _seeded(self.random_state):
                 if self._resumed is None:
-                    return super().fit(X, y, sample_weight=sample_weight, **kwargs)
+                    if self.warm_start and self.initialized_:
+                        self._warm_start(X, y)
+                    super().fit(X, y, sample_weight=sample_weight, **kwargs)
+                    # scikeras clears classes_ in fit and sets it again only when it
+                    # builds a new model, so a warm start would leave it None.
+                    self.classes_ = self.target_encoder_.classes_
+                    return self
                 return self._resume(X, y, sample_weight, **kwargs)
         finally:
             del self._resumed
+
+    def _warm_start(self, X, y):
+        """Keep the fitted weights; new output layer if the labels changed; fresh optimizer."""
+        if set(np.unique(np.asarray(y)).tolist()) != set(self.classes_.tolist()):
+            self._new_head(X, y)
+        else:
+            self.model_.compile(**self._get_compile_kwargs())
 
     def _resume(self, X, y, sample_weight, **kwargs):
         """Continue a checkpointed fit from its last finished epoch."""

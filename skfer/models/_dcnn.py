@@ -4,6 +4,9 @@ import keras
 
 from .._constants import IMAGE_SIZE, N_PIXELS
 
+#: Name of the softmax output layer, the part a new set of classes replaces.
+OUTPUT_LAYER = "emotion"
+
 
 def _per_block(value, n_blocks, name):
     values = tuple(value) if isinstance(value, (list, tuple)) else (value,) * n_blocks
@@ -97,5 +100,5 @@ def build_dcnn(
     x = keras.layers.BatchNormalization(name="bn_dense")(x)
     x = keras.layers.Activation(activation, name="act_dense")(x)
     x = keras.layers.Dropout(dense_dropout, name="drop_dense")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name="emotion")(x)
+    outputs = keras.layers.Dense(n_classes, activation="softmax", name=OUTPUT_LAYER)(x)
     return keras.Model(inputs, outputs, name=name)

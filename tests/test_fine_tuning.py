@@ -1,0 +1,44 @@
+import numpy as np
+
+from skfer import FERClassifier
+
+from .conftest import TINY
+
+TWO_BLOCKS = {**TINY, "filters": (4, 4), "epochs": 2, "random_state": 0}
+
+
+def _weights(clf, name):
+    return clf.model_.get_layer(name).get_weights()[0].copy()
+
+
+def test_warm_start_keeps_weights_and_freezes_blocks(faces):
+    X, y = faces
+    clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
+    conv, dense = _weights(clf, "conv1_1"), _weights(clf, "dense")
+    clf.set_params(warm_start=True, freeze_blocks=1)
+    clf.fit(X / 255, y)
+    np.testing.assert_array_equal(_weights(clf, "conv1_1"), conv)  # frozen block
+    assert not np.array_equal(_weights(clf, "dense"), dense)  # trained on
+    assert clf.classes_.tolist() == [0, 1, 2]
+    assert not clf.model_.get_layer("conv1_1").trainable and clf.model_.get_layer("conv2_1").trainable
+
+
+def test_new_labels_get_a_new_head_on_the_same_body(faces):
+    X, y = faces
+    clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
+    conv = _weights(clf, "conv2_2")
+    names = np.array(["calm", "joy"])[y % 2]
+    clf.set_params(warm_start=True, freeze_blocks=2)
+    clf.fit(X / 255, names)
+    assert clf.classes_.tolist() == ["calm", "joy"]
+    assert clf.model_.output_shape == (None, 2)
+    np.testing.assert_array_equal(_weights(clf, "conv2_2"), conv)
+    assert clf.predict_proba(X[:3] / 255).shape == (3, 2)
+
+
+def test_cold_fit_starts_from_new_weights(faces):
+    X, y = faces
+    clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
+    conv = _weights(clf, "conv1_1")
+    clf.set_params(random_state=1).fit(X / 255, y)
+    assert not np.array_equal(_weights(clf, "conv1_1"), conv)
