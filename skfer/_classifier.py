@@ -61,6 +61,10 @@ def _flatten_faces(X):
     return X
 
 
+#: Faces per compiled predict step (fastest on 2 CPU cores among 32-1024).
+_PREDICT_BATCH = 256
+
+
 class FERClassifier(KerasClassifier):
     """Deep CNN for facial emotion recognition on 48x48 grayscale faces.
 
@@ -491,6 +495,21 @@ class FERClassifier(KerasClassifier):
         """
         with _seeded(self.random_state):
             return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+
+    def _predict_raw(self, X, **kwargs):
+        """Predict through the compiled predict step in batches of 256 faces.
+
+        ``keras.Model.predict`` spends milliseconds per call on its data
+        adapter and callbacks, more than one face takes; ``predict_on_batch``
+        runs the same compiled step without them.
+        """
+        if kwargs or not self.initialized_:
+            return super()._predict_raw(X, **kwargs)
+        X, _ = self._validate_data(X, reset=False)
+        X = self.feature_encoder_.transform(X)
+        size = self.get_params().get("predict__batch_size") or _PREDICT_BATCH
+        batches = [self.model_.predict_on_batch(X[i : i + size]) for i in range(0, len(X), size)]
+        return np.concatenate([keras.ops.convert_to_numpy(b) for b in batches])
 
     def predict_proba(self, X, **kwargs):
         """Probability of each class for each face.
