@@ -7,6 +7,7 @@ what it did; everything it does can be done from Python too.
 import argparse
 import os
 import sys
+import warnings
 
 
 def _train(args):
@@ -143,6 +144,9 @@ def main(argv=None):
     >>> from skfer.cli import main
     >>> main(["train", "--epochs", "1", "--subset", "300"])  # doctest: +SKIP
     """
+    warnings.formatwarning = lambda message, category, *args, **kwargs: (
+        f"{category.__name__}: {message}\n"
+    )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
     args = build_parser().parse_args(argv)
