@@ -1,5 +1,8 @@
 """Parse FER2013 pixel strings into numeric arrays, fast and strictly."""
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -7,6 +10,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from .._constants import IMAGE_SIZE, N_PIXELS, PIXEL_MAX
 
 _ROW_END = ord(";")
+#: Bytes allowed between pixel values: space, tab and the row end joined in.
+_SEPARATOR = np.zeros(256, dtype=bool)
+_SEPARATOR[[ord(" "), ord("\t"), _ROW_END]] = True
 _NOT_A_PIXEL = f"which is not a pixel value (an integer 0-{int(PIXEL_MAX)})"
 _CHUNK_ROWS = 2048
 _MAX_DIGITS = 3
@@ -31,32 +37,53 @@ def _pixel_error(row, problem):
     return ValueError(f"Pixel string at row {row} {problem}; {_EXPECTED}")
 
 
+def _token_values(digit_values, ends, widths):
+    """Value of each token from the digits before its end (separators count as 0)."""
+    values = digit_values[ends].astype(np.int16)
+    for place in range(1, _MAX_DIGITS):
+        # The byte just before a token is a separator; further back lies the previous token.
+        digit = digit_values[ends - place]
+        if place > 1:
+            digit *= widths > place
+        values += digit * np.int16(10**place)
+    return values, (widths > _MAX_DIGITS) | (values > PIXEL_MAX)
+
+
+def _tokens(buf, is_digit):
+    """Last byte, width and row of every token, allowing any run of separators."""
+    edges = np.diff(is_digit.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    counts = np.diff(np.searchsorted(starts, np.flatnonzero(buf == _ROW_END)), prepend=0)
+    return ends, ends - starts + 1, counts
+
+
 def _parse_chunk(strings, offset):
     """Parse consecutive pixel strings; raise naming the first bad row (``offset`` + i)."""
     text = ";".join(strings) + ";"
     buf = np.frombuffer(text.encode("ascii", errors="replace"), dtype=np.uint8)
     digits = buf - np.uint8(ord("0"))
     is_digit = digits < 10
-    edges = np.diff(is_digit.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1) - 1
-    row_ends = np.flatnonzero(buf == _ROW_END)
-    counts = np.diff(np.searchsorted(starts, row_ends), prepend=0)
+    seps = np.flatnonzero(~is_digit)
+    sep_bytes = buf[seps]
+    is_row_end = sep_bytes == _ROW_END
+    widths = np.diff(seps, prepend=-1) - 1
+    stray = ~_SEPARATOR[sep_bytes]
+    if widths.min() >= 1:
+        # Fast path, the usual layout: every separator ends exactly one token.
+        ends, counts = seps - 1, np.diff(np.flatnonzero(is_row_end), prepend=-1)
+    else:
+        ends, widths, counts = _tokens(buf, is_digit)
 
     bad_rows = {}
-    stray = ~is_digit & (buf != _ROW_END) & (buf != ord(" ")) & (buf != ord("\t"))
     if stray.any():
-        row = int(np.searchsorted(row_ends, np.argmax(stray)))
+        row = int(np.count_nonzero(is_row_end[: np.argmax(stray)]))
         bad_rows[row] = f"has {_first_bad_token(strings[row])!r}, {_NOT_A_PIXEL}"
     if (counts != N_PIXELS).any():
         row = int(np.argmax(counts != N_PIXELS))
         bad_rows.setdefault(row, "is empty" if counts[row] == 0 else f"has {counts[row]} values")
     if not bad_rows:
-        width = ends - starts + 1
-        values = digits[ends].astype(np.int16)
-        for place in range(1, _MAX_DIGITS):
-            values += (width > place) * (digits[ends - place] * np.int16(10**place))
-        too_large = (width > _MAX_DIGITS) | (values > PIXEL_MAX)
+        values, too_large = _token_values(digits * is_digit, ends, widths)
         if not too_large.any():
             return values.reshape(-1, N_PIXELS)
         row = int(np.argmax(too_large)) // N_PIXELS
@@ -71,8 +98,13 @@ def _parse_strings(strings):
         row = int(np.argmax(not_str))
         raise _pixel_error(row, f"is {strings[row]!r} ({type(strings[row]).__name__}), not a string")
     out = np.empty((len(strings), N_PIXELS), dtype=np.float32)
-    for i in range(0, len(strings), _CHUNK_ROWS):
-        out[i : i + _CHUNK_ROWS] = _parse_chunk(strings[i : i + _CHUNK_ROWS], i)
+    starts = range(0, len(strings), _CHUNK_ROWS)
+    # NumPy releases the GIL in its array passes, so chunks parse in parallel;
+    # map yields in order, so the first bad row is still the one reported.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        blocks = pool.map(lambda i: _parse_chunk(strings[i : i + _CHUNK_ROWS], i), starts)
+        for i, block in zip(starts, blocks):
+            out[i : i + _CHUNK_ROWS] = block
     return out
 
 
