@@ -43,6 +43,7 @@ import numpy as np  # noqa: E402
 from skimage.data import astronaut  # noqa: E402
 
 from skfer import FERClassifier, load_fer2013, make_fer_pipeline  # noqa: E402
+from skfer._classifier import _PREDICT_BATCH  # noqa: E402
 from skfer.models import augmentation_layers, build_dcnn  # noqa: E402
 from skfer.preprocessing import FaceDetector, PixelNormalizer, PixelStringTransformer  # noqa: E402
 
@@ -195,7 +196,7 @@ def bench_inference(pipe, strings, repeats, calls):
         "faces": len(strings),
         "batch_from_strings_faces_per_s": len(strings) / batch_str,
         "batch_from_arrays_faces_per_s": len(strings) / batch_arr,
-        "predict_batch_size": pipe[-1].batch_size,
+        "predict_batch_size": _PREDICT_BATCH,
         "keras_predict_batch_256_faces_per_s": len(strings) / batch_256,
         "single_face_pipeline_from_string": percentile_ms(
             lambda: pipe.predict_proba(strings[:1]), calls, (50, 95)),
