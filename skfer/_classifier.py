@@ -508,8 +508,17 @@ class FERClassifier(KerasClassifier):
         X, _ = self._validate_data(X, reset=False)
         X = self.feature_encoder_.transform(X)
         size = self.get_params().get("predict__batch_size") or _PREDICT_BATCH
-        batches = [self.model_.predict_on_batch(X[i : i + size]) for i in range(0, len(X), size)]
-        return np.concatenate([keras.ops.convert_to_numpy(b) for b in batches])
+        return np.concatenate(
+            [self._predict_batch(X[i : i + size], size) for i in range(0, len(X), size)]
+        )
+
+    def _predict_batch(self, X, size):
+        """Predict one batch, padded to a power of two so the step is traced for few shapes."""
+        n = len(X)
+        padded = min(size, 1 << (n - 1).bit_length())
+        if padded > n:
+            X = np.concatenate([X, np.zeros((padded - n, *X.shape[1:]), dtype=X.dtype)])
+        return keras.ops.convert_to_numpy(self.model_.predict_on_batch(X))[:n]
 
     def predict_proba(self, X, **kwargs):
         """Probability of each class for each face.
