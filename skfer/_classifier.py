@@ -507,7 +507,7 @@ class FERClassifier(KerasClassifier):
             return super()._predict_raw(X, **kwargs)
         X, _ = self._validate_data(X, reset=False)
         X = self.feature_encoder_.transform(X)
-        size = self.get_params().get("predict__batch_size") or _PREDICT_BATCH
+        size = getattr(self, "predict__batch_size", None) or _PREDICT_BATCH
         return np.concatenate(
             [self._predict_batch(X[i : i + size], size) for i in range(0, len(X), size)]
         )

@@ -97,6 +97,8 @@ def _parse_strings(strings):
     if not_str.any():
         row = int(np.argmax(not_str))
         raise _pixel_error(row, f"is {strings[row]!r} ({type(strings[row]).__name__}), not a string")
+    if len(strings) <= _CHUNK_ROWS:
+        return _parse_chunk(strings, 0).astype(np.float32)
     out = np.empty((len(strings), N_PIXELS), dtype=np.float32)
     starts = range(0, len(strings), _CHUNK_ROWS)
     # NumPy releases the GIL in its array passes, so chunks parse in parallel;
