@@ -47,17 +47,12 @@ import matplotlib
 import numpy as np
 import scikeras
 import sklearn
-from sklearn.metrics import (
-    ConfusionMatrixDisplay,
-    accuracy_score,
-    confusion_matrix,
-    f1_score,
-    precision_recall_fscore_support,
-)
+from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
 
 import skfer
 from skfer import EMOTIONS, FERClassifier, load_fer2013, make_fer_pipeline
 from skfer._constants import IMAGE_SIZE
+from skfer._evaluation import classification_scores
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
@@ -138,20 +133,6 @@ def versions():
     return found
 
 
-def score(y_true, y_pred):
-    labels = list(EMOTIONS)
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    return {
-        "accuracy": accuracy_score(y_true, y_pred),
-        "macro_f1": f1_score(y_true, y_pred, labels=labels, average="macro"),
-        "per_class": {
-            name: {"precision": p, "recall": r, "f1": f, "support": int(s)}
-            for name, p, r, f, s in zip(labels, precision, recall, f1, support)
-        },
-        "confusion_matrix": {"labels": labels, "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
-    }
-
-
 def parse_param(text):
     """``NAME=VALUE`` as (name, Python literal), or (name, string) for a plain word."""
     name, sep, value = text.partition("=")
@@ -215,7 +196,7 @@ def main(argv=None):
         "n_train": len(y_train),
         "n_val": len(y_val),
         "tta": args.tta,
-        **score(y_val, y_pred),
+        **classification_scores(y_val, y_pred, labels=list(EMOTIONS)),
         "accuracy_plain": accuracy_score(y_val, classes[proba[False].argmax(axis=1)]),
         "accuracy_flip_tta": accuracy_score(y_val, classes[proba[True].argmax(axis=1)]),
         "epochs_run": len(clock.epoch_s),

@@ -45,8 +45,52 @@ def data_hash(X):
     return digest.hexdigest()
 
 
+def classification_scores(y_true, y_pred, labels):
+    """Accuracy, macro-F1, per-class scores and the confusion matrix of predictions.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    labels : list
+        The classes, in the order of the per-class scores and the matrix;
+        integer labels 0-6 are reported by emotion name.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``macro_f1``, ``per_class`` (name to precision, recall,
+        f1, support), ``labels`` and ``confusion_matrix`` (rows: true,
+        columns: predicted, in ``labels`` order), JSON-ready.
+
+    Examples
+    --------
+    >>> from skfer._evaluation import classification_scores
+    >>> scores = classification_scores([3, 4], [3, 3], labels=[3, 4])
+    >>> scores["accuracy"], scores["labels"], scores["confusion_matrix"]
+    (0.5, ['Happy', 'Sad'], [[1, 0], [1, 0]])
+    """
+    labels = list(labels)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    names = _class_names(labels)
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "per_class": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(names, precision, recall, f1, support)
+        },
+        "labels": names,
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
 def evaluation_report(estimator, X, y, *, split=None):
-    """Accuracy, macro-F1, per-class scores and the confusion matrix of a fitted classifier.
+    """Score a fitted classifier on a named split (see :func:`classification_scores`).
 
     Parameters
     ----------
@@ -62,9 +106,7 @@ def evaluation_report(estimator, X, y, *, split=None):
     Returns
     -------
     dict
-        ``split``, ``n_rows``, ``accuracy``, ``macro_f1``, ``per_class`` (name to
-        precision, recall, f1, support), ``labels`` and ``confusion_matrix``
-        (rows: true, columns: predicted, in ``labels`` order), JSON-ready.
+        ``split``, ``n_rows`` and the entries of :func:`classification_scores`.
 
     Examples
     --------
@@ -74,24 +116,8 @@ def evaluation_report(estimator, X, y, *, split=None):
     >>> evaluation_report(clf, [[0], [0]], [3, 4], split="toy")["accuracy"]
     0.5
     """
-    labels = list(estimator.classes_)
-    y_pred = estimator.predict(X)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y, y_pred, labels=labels, zero_division=0
-    )
-    names = _class_names(labels)
-    return {
-        "split": split,
-        "n_rows": int(len(y)),
-        "accuracy": float(accuracy_score(y, y_pred)),
-        "macro_f1": float(f1_score(y, y_pred, labels=labels, average="macro", zero_division=0)),
-        "per_class": {
-            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for name, p, r, f, s in zip(names, precision, recall, f1, support)
-        },
-        "labels": names,
-        "confusion_matrix": confusion_matrix(y, y_pred, labels=labels).tolist(),
-    }
+    scores = classification_scores(y, estimator.predict(X), estimator.classes_)
+    return {"split": split, "n_rows": int(len(y)), **scores}
 
 
 def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
