@@ -367,11 +367,12 @@ class FERClassifier(KerasClassifier):
 
     def _freeze(self):
         """Set which conv blocks train; compile again if that changed."""
-        frozen = tuple(f"{kind}{block}_" for block in range(1, self.freeze_blocks + 1) for kind in ("conv", "bn"))
+        blocks = range(1, self.freeze_blocks + 1)
+        frozen = tuple(f"{kind}{block}_" for block in blocks for kind in ("conv", "bn"))
         changed = False
         for layer in self.model_.layers:
             if layer.name.startswith(("conv", "bn")) and layer.name[-1].isdigit():
-                trainable = not layer.name.startswith(frozen) if frozen else True
+                trainable = not layer.name.startswith(frozen)
                 changed |= layer.trainable != trainable
                 layer.trainable = trainable
         if changed:
