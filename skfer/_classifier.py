@@ -16,6 +16,7 @@ from ._checkpoint import EpochCheckpoint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
 from .models import augmentation_layers, build_dcnn
 from .models._dcnn import OUTPUT_LAYER
+from .models._inference import check_dtype, inference_model
 
 
 @contextlib.contextmanager
@@ -63,6 +64,15 @@ def _flatten_faces(X):
 
 #: Faces per compiled predict step (fastest on 2 CPU cores among 32-1024).
 _PREDICT_BATCH = 256
+
+
+def _predict_batch(model, X, size):
+    """Predict one batch, padded to a power of two so the step is traced for few shapes."""
+    n = len(X)
+    padded = min(size, 1 << (n - 1).bit_length())
+    if padded > n:
+        X = np.concatenate([X, np.zeros((padded - n, *X.shape[1:]), dtype=X.dtype)])
+    return keras.ops.convert_to_numpy(model.predict_on_batch(X))[:n]
 
 
 class FERClassifier(KerasClassifier):
@@ -167,6 +177,15 @@ class FERClassifier(KerasClassifier):
         finished epoch when the folder already holds a checkpoint (so an
         interrupted run loses at most one epoch). A finished run's
         checkpoint makes ``fit`` load the model without training.
+    predict_dtype : {"float32", "bfloat16"}, default="float32"
+        Compute dtype of prediction. ``predict`` and ``predict_proba`` run a
+        copy of the network with BatchNorm folded into the convolutions.
+        ``"bfloat16"`` makes that copy about twice as fast on CPUs with
+        AVX512-BF16 or AMX (and GPUs); its probabilities differ from
+        float32's in the second or third decimal: on FER2013 PublicTest it
+        changed 14 of the pretrained model's 3,589 predictions and its
+        accuracy from 66.40% to 66.29%. CPUs without native bfloat16 run it
+        slower. Training always runs in float32.
     **kwargs
         Other scikeras parameters, including routed ones such as
         ``optimizer__momentum``, ``fit__validation_data`` or
@@ -237,6 +256,7 @@ class FERClassifier(KerasClassifier):
         freeze_blocks=0,
         random_state=None,
         checkpoint_dir=None,
+        predict_dtype="float32",
         **kwargs,
     ):
         super().__init__(
@@ -274,6 +294,7 @@ class FERClassifier(KerasClassifier):
         self.learning_rate = learning_rate
         self.checkpoint_dir = checkpoint_dir
         self.freeze_blocks = freeze_blocks
+        self.predict_dtype = predict_dtype
 
     # scikeras seeds through a TensorFlow-only context manager that leaves op
     # determinism on; FERClassifier seeds every backend itself in `_seeded`.
@@ -436,6 +457,7 @@ class FERClassifier(KerasClassifier):
         self : FERClassifier
             The fitted classifier.
         """
+        check_dtype(self.predict_dtype)
         if validation_data is not None:
             kwargs["validation_data"] = validation_data
         self._resumed = None if self.checkpoint_dir is None else load_checkpoint(self.checkpoint_dir)
@@ -497,29 +519,58 @@ class FERClassifier(KerasClassifier):
         with _seeded(self.random_state):
             return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
 
+    def _inference_model(self):
+        """The BatchNorm-folded copy of ``model_`` that predicts, copied again when stale.
+
+        The copy is keyed on the model object, ``predict_dtype`` and the output
+        layer's bias, which every training step and weight load changes.
+        """
+        output_bias = self.model_.get_layer(OUTPUT_LAYER).bias
+        key = (id(self.model_), self.predict_dtype, keras.ops.convert_to_numpy(output_bias).tobytes())
+        cached = getattr(self, "_inference", None)
+        if cached is None or cached[0] != key:
+            cached = self._inference = (key, inference_model(self.model_, dtype=self.predict_dtype))
+        return cached[1]
+
     def _predict_raw(self, X, **kwargs):
-        """Predict through the compiled predict step in batches of 256 faces.
+        """Predict through the inference copy's compiled step in batches of 256 faces.
 
         ``keras.Model.predict`` spends milliseconds per call on its data
         adapter and callbacks, more than one face takes; ``predict_on_batch``
-        runs the same compiled step without them.
+        runs the compiled step without them, on a copy of the network with
+        BatchNorm folded into the convolutions (see ``predict_dtype``).
         """
         if kwargs or not self.initialized_:
             return super()._predict_raw(X, **kwargs)
         X, _ = self._validate_data(X, reset=False)
         X = self.feature_encoder_.transform(X)
+        model = self._inference_model()
         size = getattr(self, "predict__batch_size", None) or _PREDICT_BATCH
         return np.concatenate(
-            [self._predict_batch(X[i : i + size], size) for i in range(0, len(X), size)]
+            [_predict_batch(model, X[i : i + size], size) for i in range(0, len(X), size)]
         )
 
-    def _predict_batch(self, X, size):
-        """Predict one batch, padded to a power of two so the step is traced for few shapes."""
-        n = len(X)
-        padded = min(size, 1 << (n - 1).bit_length())
-        if padded > n:
-            X = np.concatenate([X, np.zeros((padded - n, *X.shape[1:]), dtype=X.dtype)])
-        return keras.ops.convert_to_numpy(self.model_.predict_on_batch(X))[:n]
+    def predict(self, X, **kwargs):
+        """Predict the emotion (class label) of each face.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2304), (n_samples, 48, 48) or (n_samples, 48, 48, 1)
+            Normalized faces.
+        **kwargs
+            Passed to ``keras.Model.predict``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The most probable class of each face, from ``classes_``.
+        """
+        if kwargs:
+            return super().predict(X, **kwargs)
+        proba = self._predict_raw(X)
+        if self.y_ndim_ != 1:
+            return self.target_encoder_.inverse_transform(proba)
+        return self.classes_[proba.argmax(axis=1)]
 
     def predict_proba(self, X, **kwargs):
         """Probability of each class for each face.
@@ -536,8 +587,14 @@ class FERClassifier(KerasClassifier):
         ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
-        proba = super().predict_proba(X, **kwargs)
-        return proba.reshape(-1, self.n_classes_)
+        if kwargs:
+            return super().predict_proba(X, **kwargs).reshape(-1, self.n_classes_)
+        return self._predict_raw(X).reshape(-1, self.n_classes_)
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_inference", None)
+        return state
 
     def summary(self):
         """Return the Keras model summary as text.

@@ -1,0 +1,80 @@
+import pickle
+
+import keras
+import numpy as np
+import pytest
+
+from skfer import FERClassifier
+from skfer.models import augmentation_layers, build_dcnn
+from skfer.models._inference import inference_model
+
+from .conftest import TINY
+
+
+@pytest.fixture
+def fitted(faces):
+    X, y = faces
+    X = X / 255
+    return FERClassifier(**TINY, random_state=0).fit(X, y), X, y
+
+
+def test_inference_copy_folds_batch_norm_and_drops_training_layers():
+    model = build_dcnn(augmentation=augmentation_layers(seed=0))
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, mean, variance = layer.get_weights()
+            layer.set_weights([rng.uniform(0.5, 2, gamma.shape), rng.normal(size=beta.shape),
+                               rng.normal(size=mean.shape), rng.uniform(0.5, 2, variance.shape)])
+    X = rng.random((4, 2304), dtype=np.float32)
+    copy = inference_model(model)
+    kinds = {type(layer).__name__ for layer in copy.layers}
+    assert not kinds & {"BatchNormalization", "Dropout", "RandomAffine"}
+    np.testing.assert_allclose(copy.predict_on_batch(X), model.predict_on_batch(X), atol=1e-5)
+
+
+def test_predictions_match_the_keras_model(fitted):
+    clf, X, _ = fitted
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba, clf.model_.predict(X, verbose=0), atol=1e-5)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    assert proba.shape == (len(X), 3)
+
+
+def test_predictions_follow_new_weights(fitted):
+    clf, X, y = fitted
+    before = clf.predict_proba(X)
+    clf.partial_fit(X, y)
+    after = clf.predict_proba(X)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, clf.model_.predict(X, verbose=0), atol=1e-5)
+
+    other = FERClassifier(**TINY, random_state=1).fit(X, y)
+    clf.model_.set_weights(other.model_.get_weights())
+    np.testing.assert_allclose(clf.predict_proba(X), other.predict_proba(X), atol=1e-6)
+
+
+def test_bfloat16_predictions_are_close(fitted):
+    clf, X, _ = fitted
+    reference = clf.predict_proba(X)
+    clf.set_params(predict_dtype="bfloat16")
+    proba = clf.predict_proba(X)
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-3)
+    np.testing.assert_allclose(proba, reference, atol=0.05)
+    assert clf._inference_model().layers[2].compute_dtype == "bfloat16"
+
+
+def test_unknown_predict_dtype_is_refused_before_training(faces):
+    X, y = faces
+    with pytest.raises(ValueError, match=r"predict_dtype must be one of \['bfloat16', 'float32'\]; got 'float16'"):
+        FERClassifier(**TINY, predict_dtype="float16").fit(X, y)
+
+
+def test_pickle_leaves_the_inference_copy_out(fitted):
+    clf, X, _ = fitted
+    proba = clf.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert "_inference" not in vars(restored)
+    np.testing.assert_allclose(restored.predict_proba(X), proba, atol=1e-6)
+    assert isinstance(clf._inference[1], keras.Model)
