@@ -33,6 +33,9 @@ import importlib.util
 import json
 import os
 import platform
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -66,20 +69,6 @@ def median_time(fn, repeats, warmup=1):
     return float(np.median(times))
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Record the wall time of every training epoch in ``times``."""
-
-    def __init__(self):
-        super().__init__()
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
-
-
 class SeedAugmentation(keras.utils.PyDataset):
     """The seed's ``ImageDataGenerator.flow``: augment each batch in Python, outside the model.
 
@@ -108,18 +97,22 @@ class SeedAugmentation(keras.utils.PyDataset):
         np.random.default_rng(len(self.order)).shuffle(self.order)
 
 
-def epoch_throughput(train, n_faces, repeats):
-    """Faces per second of the median timed epoch; ``train(epochs, timer)`` trains."""
-    timer = EpochTimer()
-    start = time.perf_counter()
-    train(1 + repeats, timer)
-    total = time.perf_counter() - start
-    timed = timer.times[1:]
+def interleaved_epochs(trainers, n_faces, repeats):
+    """Faces per second of each trainer, timing its epochs in turns.
+
+    ``trainers`` maps names to callables that train one epoch. Each trains
+    one warm-up epoch, then every round trains one epoch of each in turn, so
+    a slow spell of this shared machine hits all of them alike; the figure
+    is the median over ``repeats`` rounds.
+    """
+    warmup = {name: median_time(train, 1, warmup=0) for name, train in trainers.items()}
+    times = {name: [] for name in trainers}
+    for _ in range(repeats):
+        for name, train in trainers.items():
+            times[name].append(median_time(train, 1, warmup=0))
     return {
-        "images_per_s": n_faces / float(np.median(timed)),
-        "epoch_s": timed,
-        "warmup_epoch_s": timer.times[0],
-        "outside_epochs_s": total - sum(timer.times),
+        name: {"images_per_s": n_faces / float(np.median(t)), "epoch_s": t, "warmup_epoch_s": warmup[name]}
+        for name, t in times.items()
     }
 
 
@@ -139,37 +132,36 @@ def bench_parsing(strings, data, repeats):
 
 
 def bench_training(X, y, repeats):
-    n = len(X)
-
-    def plain(epochs, timer):
-        model = build_dcnn()
+    def keras_model(dtype=None):
+        model = build_dcnn(dtype=dtype)
         model.compile(optimizer=keras.optimizers.Nadam(1e-3),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.fit(X, y, batch_size=BATCH_SIZE, epochs=epochs, callbacks=[timer], verbose=0)
+        return model
 
-    def classifier(augment):
-        def train(epochs, timer):
-            FERClassifier(augment=augment, epochs=epochs, callbacks=[timer], random_state=0).fit(X, y)
-        return train
+    def plain(dtype=None):
+        model = keras_model(dtype)
+        return lambda: model.fit(X, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
 
-    def seed_generator(epochs, timer):
-        model = build_dcnn()
-        model.compile(optimizer=keras.optimizers.Nadam(1e-3),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.fit(SeedAugmentation(X, y, BATCH_SIZE), epochs=epochs, callbacks=[timer], verbose=0)
+    def classifier(**params):
+        clf = FERClassifier(batch_size=BATCH_SIZE, random_state=0, **params)
+        return lambda: clf.partial_fit(X, y)
 
-    runs = {
-        "keras_fit_no_aug": plain,
-        "ferclassifier_no_aug": classifier(False),
-        "ferclassifier_aug": classifier(True),
-        "seed_python_generator_aug": seed_generator,
+    def seed_generator():
+        model, batches = keras_model(), SeedAugmentation(X, y, BATCH_SIZE)
+        return lambda: model.fit(batches, epochs=1, verbose=0)
+
+    trainers = {
+        "keras_fit_no_aug": plain(),
+        "ferclassifier_no_aug": classifier(augment=False),
+        "ferclassifier_aug": classifier(augment=True),
+        "seed_python_generator_aug": seed_generator(),
+        "keras_fit_no_aug_bf16": plain("mixed_bfloat16"),
+        "ferclassifier_aug_bf16": classifier(augment=True, train_dtype="bfloat16"),
     }
-    out = {"faces": n, "batch_size": BATCH_SIZE}
-    for name, train in runs.items():
-        keras.utils.clear_session()
-        out[name] = epoch_throughput(train, n, repeats)
+    out = {"faces": len(X), "batch_size": BATCH_SIZE, "rounds": repeats,
+           **interleaved_epochs(trainers, len(X), repeats)}
     base = out["keras_fit_no_aug"]["images_per_s"]
-    for name in runs:
+    for name in trainers:
         out[name]["ratio_to_keras_fit_no_aug"] = out[name]["images_per_s"] / base
     return out
 
@@ -185,27 +177,29 @@ def percentile_ms(fn, calls, q):
 
 
 def bench_inference(pipe, strings, repeats, calls):
+    """Pipeline throughput and single-face latency per ``predict_dtype``, and Keras' own calls."""
     arrays = PixelStringTransformer().fit_transform(strings)
     model = pipe[-1].model_
-    one = PixelNormalizer().fit_transform(arrays[:1])
-    batch_str = median_time(lambda: pipe.predict_proba(strings), repeats)
-    batch_arr = median_time(lambda: pipe.predict_proba(arrays), repeats)
     normalized = PixelNormalizer().fit_transform(arrays)
+    out = {"faces": len(strings), "calls": calls, "predict_batch_size": _PREDICT_BATCH}
+    for dtype in ("float32", "bfloat16"):
+        pipe[-1].set_params(predict_dtype=dtype)
+        batch_str = median_time(lambda: pipe.predict_proba(strings), repeats)
+        batch_arr = median_time(lambda: pipe.predict_proba(arrays), repeats)
+        out[dtype] = {
+            "batch_from_strings_faces_per_s": len(strings) / batch_str,
+            "batch_from_arrays_faces_per_s": len(strings) / batch_arr,
+            "single_face_from_string": percentile_ms(lambda: pipe.predict_proba(strings[:1]), calls, (50, 95)),
+            "single_face_from_array": percentile_ms(lambda: pipe.predict_proba(arrays[:1]), calls, (50, 95)),
+        }
+    pipe[-1].set_params(predict_dtype="float32")
     batch_256 = median_time(lambda: model.predict(normalized, batch_size=256, verbose=0), repeats)
-    return {
-        "faces": len(strings),
-        "batch_from_strings_faces_per_s": len(strings) / batch_str,
-        "batch_from_arrays_faces_per_s": len(strings) / batch_arr,
-        "predict_batch_size": _PREDICT_BATCH,
-        "keras_predict_batch_256_faces_per_s": len(strings) / batch_256,
-        "single_face_pipeline_from_string": percentile_ms(
-            lambda: pipe.predict_proba(strings[:1]), calls, (50, 95)),
-        "single_face_keras_predict": percentile_ms(
-            lambda: model.predict(one, verbose=0), calls, (50, 95)),
-        "single_face_keras_call": percentile_ms(
-            lambda: keras.ops.convert_to_numpy(model(one, training=False)), calls, (50, 95)),
-        "calls": calls,
-    }
+    out["keras_predict_batch_256_faces_per_s"] = len(strings) / batch_256
+    out["single_face_keras_predict"] = percentile_ms(
+        lambda: model.predict(normalized[:1], verbose=0), calls, (50, 95))
+    out["single_face_keras_predict_on_batch"] = percentile_ms(
+        lambda: model.predict_on_batch(normalized[:1]), calls, (50, 95))
+    return out
 
 
 def bench_photo(pipe, repeats):
@@ -235,6 +229,99 @@ def model_flops():
             "per_layer": layers, "note": "conv and dense only; BatchNorm, ELU, pooling ignored"}
 
 
+def _conv_flops(desc):
+    """FLOPs of one oneDNN convolution pass from its problem descriptor (mb.._ic..oc.._ih..oh..kh.._iw..ow..kw..)."""
+    fields = dict(re.findall(r"([a-z]+)(\d+)", desc))
+    mb, ic, oc = (int(fields[k]) for k in ("mb", "ic", "oc"))
+    return 2 * mb * ic * oc * int(fields["oh"]) * int(fields["ow"]) * int(fields["kh"]) * int(fields["kw"])
+
+
+def profile_worker(steps, dtype):
+    """Train ``steps`` batches of random faces between two markers (run with ONEDNN_VERBOSE=1)."""
+    model = build_dcnn(dtype=dtype)
+    model.compile(optimizer=keras.optimizers.Nadam(1e-3), loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    X, y = rng.random((BATCH_SIZE, 2304), dtype=np.float32), rng.integers(0, 7, BATCH_SIZE)
+    for _ in range(3):
+        model.train_on_batch(X, y)
+    print("PROFILE-START", flush=True)
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(X, y)
+    print(f"PROFILE-END {(time.perf_counter() - start) / steps}", flush=True)
+
+
+def profile_layers(steps=10):
+    """Time of every oneDNN primitive in a training step (TensorFlow), fp32 and mixed bfloat16.
+
+    A subprocess trains ``steps`` batches of 32 with ``ONEDNN_VERBOSE=1``,
+    which makes oneDNN print each primitive's implementation and run time;
+    convolutions get their GFLOP/s. Verbose logging slows the step, so the
+    step time here is only the denominator of the shares.
+    """
+    out = {}
+    for dtype in ("float32", "mixed_bfloat16"):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--profile-worker", dtype, "--profile-steps", str(steps)],
+            env={**os.environ, "ONEDNN_VERBOSE": "1", "KERAS_BACKEND": "tensorflow"},
+            capture_output=True, text=True, check=True,
+        )
+        body = proc.stdout.split("PROFILE-START", 1)[1]
+        body, end = body.split("PROFILE-END", 1)
+        step_ms = 1e3 * float(end.split()[0])
+        rows = {}
+        for line in body.splitlines():
+            parts = line.split(",")
+            if not line.startswith("onednn_verbose") or len(parts) < 10 or parts[3] != "exec":
+                continue
+            key = (parts[5], parts[7], parts[-2])
+            row = rows.setdefault(key, {"primitive": parts[5], "pass": parts[7], "shape": parts[-2],
+                                        "implementation": parts[6], "ms_per_step": 0.0})
+            row["ms_per_step"] += float(parts[-1]) / steps
+        for row in rows.values():
+            if row["primitive"] == "convolution":
+                row["gflops"] = _conv_flops(row["shape"]) / row["ms_per_step"] / 1e6
+        ordered = sorted(rows.values(), key=lambda r: -r["ms_per_step"])
+        onednn_ms = sum(r["ms_per_step"] for r in ordered)
+        out[dtype] = {"step_ms_with_logging": step_ms, "onednn_ms_per_step": onednn_ms,
+                      "other_ms_per_step": step_ms - onednn_ms, "primitives": ordered}
+    return out
+
+
+def backend_worker(repeats):
+    """Plain Keras training and prediction speed and peak memory on this process's backend."""
+    n = 1024
+    rng = np.random.default_rng(0)
+    X, y = rng.random((n, 2304), dtype=np.float32), rng.integers(0, 7, n)
+    model = build_dcnn()
+    model.compile(optimizer=keras.optimizers.Nadam(1e-3), loss="sparse_categorical_crossentropy")
+    epoch_s = median_time(lambda: model.fit(X, y, batch_size=BATCH_SIZE, epochs=1, verbose=0), repeats)
+    batch = X[:_PREDICT_BATCH]
+    predict_s = median_time(lambda: model.predict_on_batch(batch), repeats)
+    status = Path("/proc/self/status").read_text()
+    peak_mb = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    print(json.dumps({"train_images_per_s": n / epoch_s, "predict_faces_per_s": len(batch) / predict_s,
+                      "peak_rss_mb": peak_mb, "tensorflow_imported": "tensorflow" in sys.modules}))
+
+
+def bench_backends(repeats):
+    """Run ``backend_worker`` under every installed Keras backend, each in its own process."""
+    out = {}
+    for backend, module in (("tensorflow", "tensorflow"), ("jax", "jax"), ("torch", "torch")):
+        if importlib.util.find_spec(module) is None:
+            out[backend] = "not installed"
+            continue
+        proc = subprocess.run(
+            [sys.executable, __file__, "--backend-worker", "--repeats", str(repeats)],
+            env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True,
+        )
+        if proc.returncode:
+            out[backend] = f"failed: {proc.stderr.strip().splitlines()[-1]}"
+            continue
+        out[backend] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
 def backend_info():
     import tensorflow as tf
 
@@ -260,27 +347,51 @@ def table(r):
         ("load_fer2013 read (s)", f"{p['load_fer2013_s']:.2f}"),
     ]
     for name in ("keras_fit_no_aug", "ferclassifier_no_aug", "ferclassifier_aug",
-                 "seed_python_generator_aug"):
-        rows.append((f"Train {name} (img/s; ratio to Keras fit)",
+                 "seed_python_generator_aug", "keras_fit_no_aug_bf16", "ferclassifier_aug_bf16"):
+        rows.append((f"Train {name} (img/s; ratio to keras_fit_no_aug)",
                      f"{t[name]['images_per_s']:.0f}; {t[name]['ratio_to_keras_fit_no_aug']:.3f}"))
-    sf, kp, kc = (i["single_face_pipeline_from_string"], i["single_face_keras_predict"],
-                  i["single_face_keras_call"])
+    for dtype in ("float32", "bfloat16"):
+        d = i[dtype]
+        rows += [
+            (f"Batch predict_proba from strings, {dtype} (faces/s)", f"{d['batch_from_strings_faces_per_s']:.0f}"),
+            (f"Batch predict_proba from arrays, {dtype} (faces/s)", f"{d['batch_from_arrays_faces_per_s']:.0f}"),
+            (f"Single face from a string, {dtype}, p50 / p95 (ms)",
+             f"{d['single_face_from_string']['p50_ms']:.2f} / {d['single_face_from_string']['p95_ms']:.2f}"),
+        ]
     rows += [
-        ("Batch predict_proba from strings (faces/s)", f"{i['batch_from_strings_faces_per_s']:.0f}"),
-        ("Batch predict_proba from arrays (faces/s)", f"{i['batch_from_arrays_faces_per_s']:.0f}"),
         ("Keras model.predict, batch 256 (faces/s)", f"{i['keras_predict_batch_256_faces_per_s']:.0f}"),
-        ("Single face via pipeline p50 / p95 (ms)", f"{sf['p50_ms']:.2f} / {sf['p95_ms']:.2f}"),
-        ("Single face model.predict p50 (ms)", f"{kp['p50_ms']:.2f}"),
-        ("Single face model(x, training=False) p50 (ms)", f"{kc['p50_ms']:.2f}"),
+        ("Single face Keras model.predict p50 (ms)", f"{i['single_face_keras_predict']['p50_ms']:.2f}"),
+        ("Single face Keras predict_on_batch p50 (ms)", f"{i['single_face_keras_predict_on_batch']['p50_ms']:.2f}"),
         (f"Photo {ph['image_shape'][0]}x{ph['image_shape'][1]}: detect / detect+predict (ms)",
          f"{ph['detect_ms']:.1f} / {ph['detect_and_predict_ms']:.1f} ({ph['faces_found']} face)"),
         ("Forward MFLOP per face (training ~3x)", f"{f['forward_flops_per_face'] / 1e6:.1f}"),
-        ("Training GFLOP/s achieved (Keras fit no aug)", f"{r['achieved_gflops']:.1f}"),
-        (f"Fraction of FP32 peak ({CPU_PEAK_GFLOPS:.0f} GFLOP/s)", f"{r['fraction_of_peak']:.1%}"),
     ]
+    for name, gflops in r["achieved_gflops"].items():
+        rows.append((f"GFLOP/s, {name} (share of {CPU_PEAK_GFLOPS:.0f} peak)",
+                     f"{gflops:.0f} ({gflops / CPU_PEAK_GFLOPS:.0%})"))
+    for backend, b in r["backends"].items():
+        value = b if isinstance(b, str) else (
+            f"train {b['train_images_per_s']:.0f} img/s, predict {b['predict_faces_per_s']:.0f} faces/s, "
+            f"peak {b['peak_rss_mb']:.0f} MB")
+        rows.append((f"Backend {backend} (plain Keras, 1,024 random faces)", value))
     width = max(len(name) for name, _ in rows)
     lines = [f"| {'Measure':<{width}} | Value |", f"|{'-' * (width + 2)}|-------|"]
     lines += [f"| {name:<{width}} | {value} |" for name, value in rows]
+    return "\n".join(lines)
+
+
+def profile_table(profile, top=8):
+    """The slowest oneDNN primitives of a training step, per dtype."""
+    lines = []
+    for dtype, d in profile.items():
+        lines += [f"\n### Training step, {dtype}: oneDNN {d['onednn_ms_per_step']:.1f} ms, "
+                  f"other ops {d['other_ms_per_step']:.1f} ms (with verbose logging)\n",
+                  "| primitive | pass | shape | implementation | ms/step | GFLOP/s |",
+                  "|---|---|---|---|---|---|"]
+        for row in d["primitives"][:top]:
+            gflops = f"{row['gflops']:.0f}" if "gflops" in row else ""
+            lines.append(f"| {row['primitive']} | {row['pass']} | {row['shape']} | {row['implementation']} "
+                         f"| {row['ms_per_step']:.2f} | {gflops} |")
     return "\n".join(lines)
 
 
@@ -288,12 +399,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=os.environ.get("SKFER_DATA") or DEFAULT_DATA,
                         help="FER2013 CSV or its folder (default $SKFER_DATA, else ../shared/data/fer2013)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats (and timed epochs)")
-    parser.add_argument("--train-faces", type=int, default=4096)
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats (and rounds of training epochs)")
+    parser.add_argument("--train-faces", type=int, default=2048)
     parser.add_argument("--quick", action="store_true",
                         help="test the script: 2,000 rows, 256 training faces, 1 repeat")
     parser.add_argument("--output", type=Path, default=RESULTS / "speed.json")
+    parser.add_argument("--profile-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-steps", type=int, default=10, help=argparse.SUPPRESS)
+    parser.add_argument("--backend-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.profile_worker:
+        return profile_worker(args.profile_steps, args.profile_worker)
+    if args.backend_worker:
+        return backend_worker(args.repeats)
     repeats, n_train, n_pred, calls = args.repeats, args.train_faces, 2048, 100
     if args.quick:
         repeats, n_train, n_pred, calls = 1, 256, 256, 10
@@ -316,20 +434,27 @@ def main():
     result["photo"] = bench_photo(pipe, 20 if not args.quick else 3)
 
     result["flops"] = model_flops()
-    images_per_s = result["training"]["keras_fit_no_aug"]["images_per_s"]
-    result["achieved_gflops"] = images_per_s * result["flops"]["training_flops_per_face"] / 1e9
-    result["fraction_of_peak"] = result["achieved_gflops"] / CPU_PEAK_GFLOPS
+    per_face = result["flops"]["forward_flops_per_face"]
+    result["achieved_gflops"] = {
+        "training, Keras fit float32": result["training"]["keras_fit_no_aug"]["images_per_s"] * 3 * per_face / 1e9,
+        "training, Keras fit bfloat16": result["training"]["keras_fit_no_aug_bf16"]["images_per_s"] * 3 * per_face / 1e9,
+        "prediction float32": result["inference"]["float32"]["batch_from_arrays_faces_per_s"] * per_face / 1e9,
+        "prediction bfloat16": result["inference"]["bfloat16"]["batch_from_arrays_faces_per_s"] * per_face / 1e9,
+    }
     result["cpu_peak_gflops_assumed"] = CPU_PEAK_GFLOPS
+    result["layer_profile"] = profile_layers(3 if args.quick else 10)
+    result["backends"] = bench_backends(repeats)
     result["load_average_1min"] = {"start": load_before, "end": os.getloadavg()[0]}
 
-    text = table(result)
+    text = table(result) + "\n" + profile_table(result["layer_profile"])
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     load = result["load_average_1min"]
     args.output.with_suffix(".md").write_text(
         f"# skfer speed ({result['date']}, {result['backend']['keras_backend']} backend, "
-        f"repeats={repeats}, 1-min load {load['start']:.2f} -> {load['end']:.2f})\n\n{text}\n"
+        f"repeats={repeats}, 1-min load {load['start']:.2f} -> {load['end']:.2f})\n\n"
+        f"Command: `python benchmarks/speed.py --repeats {repeats}`\n\n{text}\n"
     )
 
 

@@ -27,6 +27,7 @@ def build_dcnn(
     activation="elu",
     kernel_initializer="he_normal",
     augmentation=(),
+    dtype=None,
     name="dcnn",
 ):
     """Build the seed notebook's DCNN for 48x48 grayscale faces (not compiled).
@@ -64,6 +65,10 @@ def build_dcnn(
     augmentation : sequence of keras.layers.Layer, default=()
         Layers applied to the image before the first block, e.g. from
         :func:`augmentation_layers`; they act only in training.
+    dtype : str or keras.DTypePolicy, default=None
+        Dtype policy of every layer but the augmentation and the softmax
+        output, e.g. ``"mixed_bfloat16"`` (bfloat16 compute, float32
+        weights); None uses Keras' global policy.
     name : str, default="dcnn"
         Name of the Keras model.
 
@@ -89,16 +94,18 @@ def build_dcnn(
         for conv in range(1, convs_per_block + 1):
             x = keras.layers.Conv2D(
                 n_filters, size, padding="same", kernel_initializer=kernel_initializer,
-                name=f"conv{block}_{conv}",
+                dtype=dtype, name=f"conv{block}_{conv}",
             )(x)
-            x = keras.layers.BatchNormalization(name=f"bn{block}_{conv}")(x)
-            x = keras.layers.Activation(activation, name=f"act{block}_{conv}")(x)
-        x = keras.layers.MaxPooling2D(2, name=f"pool{block}")(x)
-        x = keras.layers.Dropout(rate, name=f"drop{block}")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(dense_units, kernel_initializer=kernel_initializer, name="dense")(x)
-    x = keras.layers.BatchNormalization(name="bn_dense")(x)
-    x = keras.layers.Activation(activation, name="act_dense")(x)
-    x = keras.layers.Dropout(dense_dropout, name="drop_dense")(x)
+            x = keras.layers.BatchNormalization(dtype=dtype, name=f"bn{block}_{conv}")(x)
+            x = keras.layers.Activation(activation, dtype=dtype, name=f"act{block}_{conv}")(x)
+        x = keras.layers.MaxPooling2D(2, dtype=dtype, name=f"pool{block}")(x)
+        x = keras.layers.Dropout(rate, dtype=dtype, name=f"drop{block}")(x)
+    x = keras.layers.Flatten(dtype=dtype, name="flatten")(x)
+    x = keras.layers.Dense(
+        dense_units, kernel_initializer=kernel_initializer, dtype=dtype, name="dense"
+    )(x)
+    x = keras.layers.BatchNormalization(dtype=dtype, name="bn_dense")(x)
+    x = keras.layers.Activation(activation, dtype=dtype, name="act_dense")(x)
+    x = keras.layers.Dropout(dense_dropout, dtype=dtype, name="drop_dense")(x)
     outputs = keras.layers.Dense(n_classes, activation="softmax", name=OUTPUT_LAYER)(x)
     return keras.Model(inputs, outputs, name=name)

@@ -13,10 +13,10 @@ _TRAINING_ONLY = (keras.layers.Dropout, keras.layers.RandomFlip, RandomAffine)
 DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
 
-def check_dtype(dtype):
-    """Return the Keras dtype policy of ``dtype``, a name from ``DTYPES``, or raise ValueError."""
+def check_dtype(dtype, name="dtype"):
+    """Return the Keras dtype policy of ``dtype``, a key of ``DTYPES``; ``name`` is for the error."""
     if dtype not in DTYPES:
-        raise ValueError(f"predict_dtype must be one of {sorted(DTYPES)}; got {dtype!r}.")
+        raise ValueError(f"{name} must be one of {sorted(DTYPES)}; got {dtype!r}.")
     return DTYPES[dtype]
 
 
