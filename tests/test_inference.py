@@ -78,3 +78,14 @@ def test_pickle_leaves_the_inference_copy_out(fitted):
     assert "_inference" not in vars(restored)
     np.testing.assert_allclose(restored.predict_proba(X), proba, atol=1e-6)
     assert isinstance(clf._inference[1], keras.Model)
+
+
+def test_bfloat16_training_keeps_float32_weights_and_output(faces):
+    X, y = faces
+    clf = FERClassifier(**TINY, train_dtype="bfloat16", random_state=0).fit(X / 255, y)
+    assert clf.model_.get_layer("conv1_1").compute_dtype == "bfloat16"
+    assert clf.model_.get_layer("conv1_1").kernel.dtype == "float32"
+    assert clf.model_.get_layer("emotion").compute_dtype == "float32"
+    np.testing.assert_allclose(clf.predict_proba(X / 255).sum(axis=1), 1, rtol=1e-5)
+    with pytest.raises(ValueError, match="train_dtype must be one of"):
+        clf.set_params(train_dtype="half").fit(X / 255, y)
