@@ -24,6 +24,10 @@ Milder augmentation (any FERClassifier parameter can be set with ``--param``)::
 
     python benchmarks/train_fer2013.py --run-name no_shear --param shear=0
 
+Ten more epochs of the shipped model at a lower learning rate::
+
+    python benchmarks/train_fer2013.py --run-name more --from-pretrained --epochs 10 --learning-rate 1.25e-4
+
 SGD with Nesterov momentum and flip averaging at test time::
 
     python benchmarks/train_fer2013.py --run-name sgd_tta --optimizer sgd \\
@@ -50,7 +54,7 @@ import sklearn
 from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score
 
 import skfer
-from skfer import EMOTIONS, FERClassifier, load_fer2013, make_fer_pipeline
+from skfer import EMOTIONS, FERClassifier, load_fer2013, load_pretrained, make_fer_pipeline
 from skfer._constants import IMAGE_SIZE
 from skfer._evaluation import classification_scores
 
@@ -162,6 +166,8 @@ def parse_args(argv):
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--max-minutes", type=float, help="stop training after this long (best weights kept)")
     parser.add_argument("--limit", type=int, help="use only the first LIMIT faces of each split (smoke tests)")
+    parser.add_argument("--from-pretrained", action="store_true",
+                        help="go on training skfer's pretrained model (warm start) instead of a new one")
     parser.add_argument("--save-model", help="save the fitted Keras model (.keras, or weights only: .weights.h5)")
     return parser.parse_args(argv)
 
@@ -177,11 +183,15 @@ def main(argv=None):
 
     routed = {f"optimizer__{k}": v for k, v in [("momentum", args.momentum), ("nesterov", args.nesterov)] if v}
     clock = EpochClock(None if args.max_minutes is None else 60 * args.max_minutes)
-    classifier = FERClassifier(
+    settings = dict(
         epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
         random_state=args.random_state, verbose=2, callbacks=[clock], **routed, **dict(args.param),
     )
-    pipe = make_fer_pipeline(classifier, normalize=args.normalize)
+    if args.from_pretrained:
+        pipe = load_pretrained()
+        pipe[-1].set_params(warm_start=True, **settings)
+    else:
+        pipe = make_fer_pipeline(FERClassifier(**settings), normalize=args.normalize)
     fit_start = time.perf_counter()
     pipe.fit(X_train, y_train, validation_data=(X_val, y_val))
     fit_s = time.perf_counter() - fit_start
@@ -206,6 +216,7 @@ def main(argv=None):
         "seconds_per_epoch": float(np.mean(clock.epoch_s)),
         "wall_seconds_total": time.perf_counter() - started,
         "normalize": args.normalize,
+        "from_pretrained": args.from_pretrained,
         "classifier_params": {k: v for k, v in pipe[-1].get_params().items() if k != "callbacks"},
         "random_state": args.random_state,
         "backend": keras.backend.backend(),

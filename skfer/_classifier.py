@@ -16,7 +16,7 @@ from ._checkpoint import EpochCheckpoint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
 from .models import augmentation_layers, build_dcnn
 from .models._dcnn import OUTPUT_LAYER
-from .models._inference import DTYPES, check_dtype, inference_model
+from .models._inference import DTYPES, cached_inference_model, check_dtype
 
 
 @contextlib.contextmanager
@@ -180,9 +180,11 @@ class FERClassifier(KerasClassifier):
     train_dtype : {"float32", "bfloat16"}, default="float32"
         Compute dtype of training. ``"bfloat16"`` computes every layer but
         the softmax output in bfloat16 with float32 weights (Keras'
-        ``mixed_bfloat16`` policy): about 1.35x faster per step on CPUs with
-        AVX512-BF16; its effect on accuracy after a full training has not
-        been measured.
+        ``mixed_bfloat16`` policy). On CPUs with AVX512-BF16 its
+        convolutions run about twice as fast, but the rest of a training
+        step does not, so epochs were 1.0-1.2x faster on 2 cores
+        (``benchmarks/results/speed.md``); its effect on accuracy after a
+        full training has not been measured.
     predict_dtype : {"float32", "bfloat16"}, default="float32"
         Compute dtype of prediction. ``predict`` and ``predict_proba`` run a
         copy of the network with BatchNorm folded into the convolutions.
@@ -486,11 +488,16 @@ class FERClassifier(KerasClassifier):
             del self._resumed
 
     def _warm_start(self, X, y):
-        """Keep the fitted weights; new output layer if the labels changed; fresh optimizer."""
+        """Keep the fitted weights; new output layer if the labels changed; fresh optimizer.
+
+        The callbacks are made again from the current parameters: scikeras
+        would keep the instances made when the model was first built.
+        """
         if set(np.unique(np.asarray(y)).tolist()) != set(self.classes_.tolist()):
             self._new_head(X, y)
         else:
             self.model_.compile(**self._get_compile_kwargs())
+            self._initialize_callbacks()
 
     def _resume(self, X, y, sample_weight, **kwargs):
         """Continue a checkpointed fit from its last finished epoch."""
@@ -529,19 +536,6 @@ class FERClassifier(KerasClassifier):
         with _seeded(self.random_state):
             return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
 
-    def _inference_model(self):
-        """The BatchNorm-folded copy of ``model_`` that predicts, copied again when stale.
-
-        The copy is keyed on the model object, ``predict_dtype`` and the output
-        layer's bias, which every training step and weight load changes.
-        """
-        output_bias = self.model_.get_layer(OUTPUT_LAYER).bias
-        key = (id(self.model_), self.predict_dtype, keras.ops.convert_to_numpy(output_bias).tobytes())
-        cached = getattr(self, "_inference", None)
-        if cached is None or cached[0] != key:
-            cached = self._inference = (key, inference_model(self.model_, dtype=self.predict_dtype))
-        return cached[1]
-
     def _predict_raw(self, X, **kwargs):
         """Predict through the inference copy's compiled step in batches of 256 faces.
 
@@ -554,7 +548,7 @@ class FERClassifier(KerasClassifier):
             return super()._predict_raw(X, **kwargs)
         X, _ = self._validate_data(X, reset=False)
         X = self.feature_encoder_.transform(X)
-        model = self._inference_model()
+        model = cached_inference_model(self.model_, self.predict_dtype)
         size = getattr(self, "predict__batch_size", None) or _PREDICT_BATCH
         return np.concatenate(
             [_predict_batch(model, X[i : i + size], size) for i in range(0, len(X), size)]
@@ -600,11 +594,6 @@ class FERClassifier(KerasClassifier):
         if kwargs:
             return super().predict_proba(X, **kwargs).reshape(-1, self.n_classes_)
         return self._predict_raw(X).reshape(-1, self.n_classes_)
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state.pop("_inference", None)
-        return state
 
     def summary(self):
         """Return the Keras model summary as text.

@@ -42,3 +42,19 @@ def test_cold_fit_starts_from_new_weights(faces):
     conv = _weights(clf, "conv1_1")
     clf.set_params(random_state=1).fit(X / 255, y)
     assert not np.array_equal(_weights(clf, "conv1_1"), conv)
+
+
+def test_warm_start_uses_the_current_callbacks(faces):
+    import keras
+
+    class EpochCounter(keras.callbacks.Callback):
+        epochs = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            EpochCounter.epochs += 1
+
+    X, y = faces
+    clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
+    clf.set_params(warm_start=True, epochs=3, callbacks=[EpochCounter])
+    clf.fit(X / 255, y)
+    assert EpochCounter.epochs == 3

@@ -6,7 +6,7 @@ import pytest
 
 from skfer import FERClassifier
 from skfer.models import augmentation_layers, build_dcnn
-from skfer.models._inference import inference_model
+from skfer.models._inference import cached_inference_model, inference_model
 
 from .conftest import TINY
 
@@ -62,7 +62,7 @@ def test_bfloat16_predictions_are_close(fitted):
     assert proba.dtype == np.float32
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-3)
     np.testing.assert_allclose(proba, reference, atol=0.05)
-    assert clf._inference_model().layers[2].compute_dtype == "bfloat16"
+    assert cached_inference_model(clf.model_, "bfloat16").layers[2].compute_dtype == "bfloat16"
 
 
 def test_unknown_predict_dtype_is_refused_before_training(faces):
@@ -71,13 +71,14 @@ def test_unknown_predict_dtype_is_refused_before_training(faces):
         FERClassifier(**TINY, predict_dtype="float16").fit(X, y)
 
 
-def test_pickle_leaves_the_inference_copy_out(fitted):
+def test_prediction_leaves_the_estimator_unchanged(fitted):
     clf, X, _ = fitted
+    before = dict(vars(clf))
     proba = clf.predict_proba(X)
+    assert vars(clf).keys() == before.keys()
+    assert all(vars(clf)[name] is value for name, value in before.items())
     restored = pickle.loads(pickle.dumps(clf))
-    assert "_inference" not in vars(restored)
     np.testing.assert_allclose(restored.predict_proba(X), proba, atol=1e-6)
-    assert isinstance(clf._inference[1], keras.Model)
 
 
 def test_bfloat16_training_keeps_float32_weights_and_output(faces):

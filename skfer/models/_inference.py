@@ -1,5 +1,7 @@
 """A prediction-only copy of a trained DCNN, with BatchNormalization folded in."""
 
+import weakref
+
 import keras
 import numpy as np
 
@@ -8,6 +10,9 @@ from ._dcnn import OUTPUT_LAYER
 
 #: Layers that are the identity at inference, left out of the copy.
 _TRAINING_ONLY = (keras.layers.Dropout, keras.layers.RandomFlip, RandomAffine)
+
+#: Each model's latest inference copy, with the key it was made for.
+_COPIES = weakref.WeakKeyDictionary()
 
 #: Compute dtypes of ``inference_model`` and the Keras dtype policy of each.
 DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
@@ -96,3 +101,18 @@ def inference_model(model, dtype="float32"):
         copy.set_weights(weights)
         i += 1
     return keras.Model(inputs, x, name=f"{model.name}_inference")
+
+
+def cached_inference_model(model, dtype="float32"):
+    """``inference_model(model, dtype)``, made once and reused while ``model`` is unchanged.
+
+    The copy is made again when ``dtype`` or the output layer's bias changes,
+    which every training step and every weight load does. The cache holds
+    ``model`` weakly, so it keeps nothing alive and no estimator state.
+    """
+    bias = keras.ops.convert_to_numpy(model.get_layer(OUTPUT_LAYER).bias).tobytes()
+    key = (dtype, bias)
+    cached = _COPIES.get(model)
+    if cached is None or cached[0] != key:
+        cached = _COPIES[model] = (key, inference_model(model, dtype))
+    return cached[1]
