@@ -227,7 +227,8 @@ def main(argv=None):
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
     (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
     display = ConfusionMatrixDisplay.from_predictions(
-        y_val, y_pred, labels=list(EMOTIONS), normalize="true", values_format=".2f", cmap="Blues"
+        y_val, y_pred, labels=list(EMOTIONS), normalize="true", values_format=".2f", cmap="Blues",
+        xticks_rotation=45,
     )
     display.ax_.set_title(f"{args.run_name}: PublicTest accuracy {metrics['accuracy']:.4f}")
     display.figure_.tight_layout()
