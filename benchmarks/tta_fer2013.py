@@ -1,10 +1,12 @@
-"""Score test-time augmentation (flips, shifted crops) for the pretrained model on PublicTest.
+"""Score the pretrained model's prediction variants on PublicTest: test-time augmentation and bfloat16.
 
 Each variant averages the predicted probabilities of several views of every
 face: the face itself, its mirror image, and copies shifted by ``--pixels``
 in each of the four directions (edges repeated), as the published
-single-model FER2013 recipes do with flips and crops. PublicTest is the
-split that chose the pretrained model, so these are validation accuracies.
+single-model FER2013 recipes do with flips and crops. The faces alone are
+also scored with ``predict_dtype="bfloat16"``, counting the predictions that
+change. PublicTest is the split that chose the pretrained model, so these
+are validation accuracies.
 
 Results go to ``benchmarks/results/tta_pretrained.json``.
 
@@ -77,18 +79,29 @@ def main():
     for variant, names in variants.items():
         mean = np.mean([proba[name] for name in names], axis=0)
         scores[variant] = {"views": len(names), "accuracy": accuracy_score(y, model.classes_[mean.argmax(axis=1)])}
+    plain = model.classes_[proba["identity"].argmax(axis=1)]
+    model[-1].set_params(predict_dtype="bfloat16")
+    bf16 = model.predict(val.data)
+    dtypes = {
+        "float32": accuracy_score(y, plain),
+        "bfloat16": accuracy_score(y, bf16),
+        "predictions_changed_by_bfloat16": int((plain != bf16).sum()),
+    }
     result = {
         "model": "skfer.load_pretrained()",
         "split": "PublicTest (validation)",
         "n": len(y),
         "shift_pixels": args.pixels,
         "variants": scores,
+        "predict_dtype": dtypes,
         "seconds": time.perf_counter() - start,
         "command": f"python benchmarks/tta_fer2013.py --pixels {args.pixels}",
     }
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     for variant, score in scores.items():
         print(f"{variant:16s} {score['views']:2d} views  PublicTest accuracy {score['accuracy']:.4f}")
+    print(f"bfloat16 prediction: accuracy {dtypes['bfloat16']:.4f}, "
+          f"{dtypes['predictions_changed_by_bfloat16']} predictions changed")
 
 
 if __name__ == "__main__":
