@@ -1,6 +1,7 @@
 """FERClassifier: the seed DCNN as a scikit-learn classifier, through scikeras."""
 
 import contextlib
+import copy
 import numbers
 from collections import defaultdict
 
@@ -14,7 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._checkpoint import EpochCheckpoint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
-from .models import augmentation_layers, build_dcnn
+from ._callbacks import SCHEDULES, recipe_callbacks
+from .models import FaceCrop, SmoothedSparseCrossentropy, augmentation_layers, build_dcnn
 from .models._dcnn import OUTPUT_LAYER
 from .models._inference import DTYPES, cached_inference_model, check_dtype
 
@@ -121,25 +123,53 @@ class FERClassifier(KerasClassifier):
         Largest zoom in or out, as a fraction of the side.
     horizontal_flip : bool, default=True
         Whether to mirror faces at random.
+    crop_size : int, default=None
+        If set, the network sees ``crop_size`` x ``crop_size`` windows of
+        each face: drawn at random positions in training (after the affine
+        augmentation), the central one at inference. ``n_features_in_``
+        stays 2304. Recipes above 72% on FER2013 crop 40 or 44 of 48 pixels.
+    label_smoothing : float, default=0.0
+        Probability mass of each training label spread evenly over all
+        classes (:class:`skfer.models.SmoothedSparseCrossentropy`); used when
+        ``loss`` is the default.
     early_stopping : bool, default=True
         With validation data, stop when validation accuracy has not improved
         for ``patience`` epochs and restore the best epoch's weights.
     patience : int, default=11
         Epochs without improvement before early stopping.
-    reduce_lr : bool, default=True
-        With validation data, multiply the learning rate by ``lr_factor``
-        when validation accuracy has not improved for ``lr_patience`` epochs.
+    lr_schedule : {"plateau", "cosine", "onecycle"} or None, default="plateau"
+        How the learning rate changes. ``"plateau"`` (the seed's): with
+        validation data, multiply it by ``lr_factor`` when the monitored
+        validation metric has not improved for ``lr_patience`` epochs.
+        ``"cosine"``: linear warm-up over ``warmup_epochs``, then half a
+        cosine from ``learning_rate`` towards 0 at ``epochs``.
+        ``"onecycle"``: rise from ``learning_rate / 25`` over the first 30%
+        of ``epochs``, then a cosine down (see
+        :class:`skfer._callbacks.EpochSchedule`). None keeps it constant.
     lr_factor : float, default=0.5
-        Factor of each learning-rate reduction.
+        Factor of each plateau reduction.
     lr_patience : int, default=7
-        Epochs without improvement before the learning rate is reduced.
+        Epochs without improvement before a plateau reduction.
     min_lr : float, default=1e-7
-        Lower bound of the learning rate.
+        Lower bound of the learning rate under the plateau schedule.
+    warmup_epochs : int, default=0
+        Warm-up epochs of the cosine schedule.
     optimizer : str or keras.optimizers.Optimizer class, default="nadam"
-        Optimizer, by Keras name ("adam", "nadam", "sgd", ...).
+        Optimizer, by Keras name ("adam", "adamw", "nadam", "sgd", ...), or
+        ``"sgd_nesterov"``: SGD with Nesterov momentum 0.9 (a routed
+        ``optimizer__momentum`` changes the momentum).
     learning_rate : float, default=1e-3
-        Learning rate of an optimizer given by name or class; a routed
+        Learning rate of an optimizer given by name or class (the peak rate
+        of the cosine and one-cycle schedules); a routed
         ``optimizer__learning_rate`` takes precedence.
+    weight_decay : float, default=None
+        Decoupled weight decay of the optimizer: every step multiplies each
+        weight by ``1 - learning_rate * weight_decay`` (for plain SGD the
+        same as an L2 penalty of ``weight_decay / 2``).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn;
+        ``"balanced"`` weighs each class inversely to its frequency (FER2013
+        Training has 436 Disgust faces and 7,215 Happy ones).
     loss : str, default="sparse_categorical_crossentropy"
         Keras loss.
     metrics : str or list, default="accuracy"
@@ -244,14 +274,19 @@ class FERClassifier(KerasClassifier):
         shear=0.15,
         zoom=0.15,
         horizontal_flip=True,
+        crop_size=None,
+        label_smoothing=0.0,
         early_stopping=True,
         patience=11,
-        reduce_lr=True,
+        lr_schedule="plateau",
         lr_factor=0.5,
         lr_patience=7,
         min_lr=1e-7,
+        warmup_epochs=0,
         optimizer="nadam",
         learning_rate=1e-3,
+        weight_decay=None,
+        class_weight=None,
         loss="sparse_categorical_crossentropy",
         metrics="accuracy",
         batch_size=32,
@@ -280,6 +315,7 @@ class FERClassifier(KerasClassifier):
             shuffle=shuffle,
             warm_start=warm_start,
             random_state=random_state,
+            class_weight=class_weight,
             **kwargs,
         )
         self.filters = filters
@@ -294,13 +330,17 @@ class FERClassifier(KerasClassifier):
         self.shear = shear
         self.zoom = zoom
         self.horizontal_flip = horizontal_flip
+        self.crop_size = crop_size
+        self.label_smoothing = label_smoothing
         self.early_stopping = early_stopping
         self.patience = patience
-        self.reduce_lr = reduce_lr
+        self.lr_schedule = lr_schedule
         self.lr_factor = lr_factor
         self.lr_patience = lr_patience
         self.min_lr = min_lr
+        self.warmup_epochs = warmup_epochs
         self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
         self.checkpoint_dir = checkpoint_dir
         self.freeze_blocks = freeze_blocks
         self.train_dtype = train_dtype
@@ -328,8 +368,10 @@ class FERClassifier(KerasClassifier):
                 seed=seed,
             )
             if self.augment
-            else ()
+            else []
         )
+        if self.crop_size is not None:
+            augmentation = [*augmentation, FaceCrop(self.crop_size, seed=seed, name="crop")]
         model = build_dcnn(
             meta["n_classes_"],
             filters=self.filters,
@@ -345,10 +387,25 @@ class FERClassifier(KerasClassifier):
         return model
 
     def _get_compile_kwargs(self):
-        kwargs = super()._get_compile_kwargs()
-        named = isinstance(self.optimizer, (str, type))
-        if named and "optimizer__learning_rate" not in self.get_params():
-            kwargs["optimizer"].learning_rate = self.learning_rate
+        params = self.get_params()
+        if self.optimizer == "sgd_nesterov":
+            # scikeras resolves optimizer names through Keras, which has no
+            # such name: resolve it on a shallow copy, so routed
+            # ``optimizer__*`` parameters still reach the SGD instance.
+            resolved = copy.copy(self)
+            resolved.optimizer = keras.optimizers.SGD
+            resolved.optimizer__nesterov = True
+            resolved.optimizer__momentum = params.get("optimizer__momentum", 0.9)
+            kwargs = KerasClassifier._get_compile_kwargs(resolved)
+        else:
+            kwargs = super()._get_compile_kwargs()
+        optimizer = kwargs["optimizer"]
+        if isinstance(self.optimizer, (str, type)) and "optimizer__learning_rate" not in params:
+            optimizer.learning_rate = self.learning_rate
+        if self.weight_decay is not None:
+            optimizer.weight_decay = self.weight_decay
+        if self.label_smoothing and self.loss == "sparse_categorical_crossentropy":
+            kwargs["loss"] = SmoothedSparseCrossentropy(self.label_smoothing)
         return kwargs
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
@@ -363,28 +420,6 @@ class FERClassifier(KerasClassifier):
                 f"per row; got X of shape {X.shape}."
             )
         return X, y
-
-    def _recipe_callbacks(self, has_validation):
-        """Fresh instances of the seed's callbacks, which watch validation accuracy."""
-        if not has_validation:
-            return []
-        callbacks = []
-        if self.early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_accuracy", patience=self.patience, restore_best_weights=True
-                )
-            )
-        if self.reduce_lr:
-            callbacks.append(
-                keras.callbacks.ReduceLROnPlateau(
-                    monitor="val_accuracy",
-                    factor=self.lr_factor,
-                    patience=self.lr_patience,
-                    min_lr=self.min_lr,
-                )
-            )
-        return callbacks
 
     def _encode_validation(self, validation_data):
         try:
@@ -424,7 +459,7 @@ class FERClassifier(KerasClassifier):
         if validation_data is not None:
             kwargs["validation_data"] = self._encode_validation(validation_data)
         split = kwargs.get("validation_split", self.validation_split)
-        recipe = self._recipe_callbacks(validation_data is not None or split > 0)
+        recipe = recipe_callbacks(self, validation_data is not None or split > 0)
         resumed = getattr(self, "_resumed", None)
         if self.checkpoint_dir is not None:
             recipe.append(
@@ -470,6 +505,10 @@ class FERClassifier(KerasClassifier):
         """
         check_dtype(self.train_dtype, "train_dtype")
         check_dtype(self.predict_dtype, "predict_dtype")
+        if self.lr_schedule is not None and self.lr_schedule not in SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {SCHEDULES} or None; got {self.lr_schedule!r}."
+            )
         if validation_data is not None:
             kwargs["validation_data"] = validation_data
         self._resumed = None if self.checkpoint_dir is None else load_checkpoint(self.checkpoint_dir)

@@ -1,6 +1,13 @@
-"""Keras 3 model builders (backend-agnostic)."""
+"""Keras 3 model builders, layers and losses (backend-agnostic)."""
 
-from ._augmentation import RandomAffine, augmentation_layers
+from ._augmentation import FaceCrop, RandomAffine, augmentation_layers
 from ._dcnn import build_dcnn
+from ._losses import SmoothedSparseCrossentropy
 
-__all__ = ["RandomAffine", "augmentation_layers", "build_dcnn"]
+__all__ = [
+    "FaceCrop",
+    "RandomAffine",
+    "SmoothedSparseCrossentropy",
+    "augmentation_layers",
+    "build_dcnn",
+]

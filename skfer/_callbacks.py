@@ -1,0 +1,131 @@
+"""The training recipe's callbacks: early stopping and learning-rate schedules."""
+
+import math
+
+import keras
+
+#: Learning-rate schedules FERClassifier knows by name (None keeps the rate constant).
+SCHEDULES = ("plateau", "cosine", "onecycle")
+
+
+class EpochSchedule(keras.callbacks.Callback):
+    """Set the learning rate at the start of every epoch from a named schedule.
+
+    The rate is a function of the epoch number only, so a fit resumed from a
+    checkpoint at epoch ``k`` continues the schedule where it stopped.
+
+    Parameters
+    ----------
+    kind : {"cosine", "onecycle"}
+        ``"cosine"``: linear warm-up over ``warmup_epochs`` epochs to
+        ``learning_rate``, then half a cosine down towards 0 at ``epochs``.
+        ``"onecycle"``: a linear rise from ``learning_rate / 25`` to
+        ``learning_rate`` over the first 30% of the epochs, then half a
+        cosine down to ``learning_rate / 1e4`` (Smith's one-cycle policy).
+    learning_rate : float
+        Peak learning rate.
+    epochs : int
+        Length of the whole schedule, in epochs.
+    warmup_epochs : int, default=0
+        Warm-up epochs of the cosine schedule.
+
+    Examples
+    --------
+    >>> from skfer._callbacks import EpochSchedule
+    >>> schedule = EpochSchedule("cosine", 0.1, epochs=10, warmup_epochs=2)
+    >>> [round(schedule.rate(epoch), 4) for epoch in (0, 1, 2, 9)]
+    [0.05, 0.1, 0.1, 0.0038]
+    """
+
+    def __init__(self, kind, learning_rate, epochs, warmup_epochs=0):
+        super().__init__()
+        self.kind = kind
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.warmup_epochs = warmup_epochs
+
+    def rate(self, epoch):
+        """Learning rate of ``epoch`` (counted from 0)."""
+        peak = self.learning_rate
+        if self.kind == "onecycle":
+            rise = max(1, round(0.3 * self.epochs))
+            if epoch < rise:
+                return peak / 25 + (peak - peak / 25) * epoch / rise
+            low, t = peak / 1e4, (epoch - rise) / max(1, self.epochs - rise)
+            return low + (peak - low) * 0.5 * (1 + math.cos(math.pi * t))
+        if epoch < self.warmup_epochs:
+            return peak * (epoch + 1) / self.warmup_epochs
+        t = (epoch - self.warmup_epochs) / max(1, self.epochs - self.warmup_epochs)
+        return peak * 0.5 * (1 + math.cos(math.pi * t))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.optimizer.learning_rate.assign(self.rate(epoch))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(
+                keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+            )
+
+
+def monitored_metric(metrics):
+    """The validation metric the recipe watches, and whether larger is better.
+
+    Validation accuracy when ``metrics`` records accuracy, validation loss
+    otherwise.
+
+    Examples
+    --------
+    >>> from skfer._callbacks import monitored_metric
+    >>> monitored_metric("accuracy"), monitored_metric(["mse"])
+    (('val_accuracy', 'max'), ('val_loss', 'min'))
+    """
+    names = [metrics] if isinstance(metrics, str) else list(metrics or ())
+    if "accuracy" in names or "acc" in names:
+        return "val_accuracy", "max"
+    return "val_loss", "min"
+
+
+def recipe_callbacks(estimator, has_validation):
+    """Fresh instances of the callbacks ``estimator``'s parameters ask for.
+
+    The epoch schedules (``"cosine"``, ``"onecycle"``) act in every fit;
+    early stopping and the plateau schedule need validation data.
+
+    Examples
+    --------
+    >>> from skfer import FERClassifier
+    >>> from skfer._callbacks import recipe_callbacks
+    >>> [type(c).__name__ for c in recipe_callbacks(FERClassifier(), has_validation=True)]
+    ['EarlyStopping', 'ReduceLROnPlateau']
+    >>> [type(c).__name__ for c in recipe_callbacks(FERClassifier(lr_schedule="cosine"), False)]
+    ['EpochSchedule']
+    """
+    callbacks = []
+    monitor, mode = monitored_metric(estimator.metrics)
+    if has_validation and estimator.early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor, mode=mode, patience=estimator.patience, restore_best_weights=True
+            )
+        )
+    if estimator.lr_schedule == "plateau" and has_validation:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor,
+                mode=mode,
+                factor=estimator.lr_factor,
+                patience=estimator.lr_patience,
+                min_lr=estimator.min_lr,
+            )
+        )
+    elif estimator.lr_schedule in ("cosine", "onecycle"):
+        callbacks.append(
+            EpochSchedule(
+                estimator.lr_schedule,
+                estimator.learning_rate,
+                estimator.epochs,
+                warmup_epochs=estimator.warmup_epochs,
+            )
+        )
+    return callbacks
