@@ -1,27 +1,44 @@
-"""skfer: facial emotion recognition as a scikit-learn citizen."""
+"""skfer: facial emotion recognition as a scikit-learn citizen.
 
-from ._classifier import FERClassifier
+``import skfer`` is quick and loads neither TensorFlow nor Keras: each public
+name is imported from its module the first time it is used (scikit-learn's
+lazy ``__getattr__`` pattern), so ``skfer --help`` and the data tools start
+at once.
+"""
+
+import importlib
+
 from ._constants import EMOTIONS
-from ._pipeline import FERPipeline, make_fer_pipeline
-from ._predict import predict_images
-from .datasets import load_fer2013
-from .preprocessing import FaceDetector, PixelNormalizer, PixelStringTransformer
-from .pretrained import load_pretrained
-from .reporting import MulticlassROCDisplay, TrainingHistoryDisplay
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
-    "EMOTIONS",
-    "FERClassifier",
-    "FERPipeline",
-    "FaceDetector",
-    "MulticlassROCDisplay",
-    "PixelNormalizer",
-    "PixelStringTransformer",
-    "TrainingHistoryDisplay",
-    "load_fer2013",
-    "load_pretrained",
-    "make_fer_pipeline",
-    "predict_images",
-]
+#: Module of each public name, imported on first access.
+_LAZY = {
+    "FERClassifier": "._classifier",
+    "FERPipeline": "._pipeline",
+    "make_fer_pipeline": "._pipeline",
+    "predict_images": "._predict",
+    "load_fer2013": ".datasets",
+    "FaceDetector": ".preprocessing",
+    "PixelNormalizer": ".preprocessing",
+    "PixelStringTransformer": ".preprocessing",
+    "load_pretrained": ".pretrained",
+    "load_model": ".models",
+    "MulticlassROCDisplay": ".reporting",
+    "TrainingHistoryDisplay": ".reporting",
+}
+_SUBPACKAGES = ("datasets", "models", "preprocessing", "pretrained", "reporting")
+
+__all__ = ["EMOTIONS", *sorted(_LAZY)]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return [*__all__, *_SUBPACKAGES, "__version__"]

@@ -3,6 +3,7 @@
 from ._augmentation import FaceCrop, RandomAffine, augmentation_layers
 from ._dcnn import build_dcnn
 from ._losses import SmoothedSparseCrossentropy
+from ._saving import load_model
 
 __all__ = [
     "FaceCrop",
@@ -10,4 +11,5 @@ __all__ = [
     "SmoothedSparseCrossentropy",
     "augmentation_layers",
     "build_dcnn",
+    "load_model",
 ]
