@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from ._constants import EMOTIONS, N_PIXELS
+from ._constants import EMOTIONS
+from ._stream import _default_pipeline, _EmotionProba, stream_emotions
 from .preprocessing import FaceDetector
 from .preprocessing._faces import _read_bgr, _UnreadableFileError
 
@@ -20,10 +21,15 @@ IMAGE_EXTENSIONS = frozenset(
 #: File extensions read as videos, frame by frame.
 VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".mpg", ".mpeg"})
 _WRITABLE = frozenset({".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
-_PLACE = ["file", "frame", "time_s", "face", "x", "y", "w", "h"]
-_PLACE_DTYPES = {"file": object, "frame": "Int64", "time_s": float, "face": int} | dict.fromkeys(
-    "xywh", int
+#: Keypoint columns: x and y of each of BlazeFace's keypoints (NaN for detectors without them).
+_KEYPOINTS = [f"{name}_{axis}" for name in FaceDetector.KEYPOINTS for axis in "xy"]
+_PLACE = ["file", "frame", "time_s", "face", "x", "y", "w", "h", "score", *_KEYPOINTS]
+_PLACE_DTYPES = {"file": object, "frame": "Int64", "time_s": float, "face": "Int64"} | dict.fromkeys(
+    "xywh", "Int64"
 )
+#: ``status`` of the rows of files that gave no face, with ``all_files=True``.
+NO_FACE, UNREADABLE = "no face", "unreadable"
+_VIDEO_BATCH_FRAMES = 16
 _GREEN, _WHITE = (0, 160, 0), (255, 255, 255)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -43,95 +49,74 @@ def _expand(paths):
     return files
 
 
-def _emotion_names(classes):
-    """Emotion name of each class of a classifier: labels 0-6 or the names themselves."""
-    names = []
-    for label in np.asarray(classes).tolist():
-        if isinstance(label, Integral) and 0 <= label < len(EMOTIONS):
-            names.append(EMOTIONS[label])
-        elif isinstance(label, str) and label in EMOTIONS:
-            names.append(label)
-        else:
-            raise ValueError(
-                f"The pipeline's class {label!r} is not an emotion: classes must be labels "
-                f"0-{len(EMOTIONS) - 1} or names from {EMOTIONS}."
-            )
-    return names
+def _place(path, frame, time_s, index, face):
+    keypoints = np.full(len(_KEYPOINTS), np.nan)
+    given = np.asarray(face.keypoints, dtype=float).reshape(-1)[: len(_KEYPOINTS)]
+    keypoints[: len(given)] = given
+    return [str(path), frame, time_s, index, *face.box, face.score, *keypoints]
 
 
-def _default_pipeline():
-    try:
-        from .pretrained import load_pretrained
-    except ImportError:
-        raise ImportError(
-            "No pipeline was given and skfer's pretrained model is not available "
-            "(skfer.pretrained.load_pretrained). Pass a fitted pipeline that takes (n, 2304) "
-            "faces with pixel values 0-255, e.g. make_fer_pipeline() fitted on FER2013."
-        ) from None
-    return load_pretrained()
+class _Rows:
+    """Rows of faces with their places; image faces predicted ``batch_size`` at a time."""
 
-
-class _BatchPredictor:
-    """Collect faces with their places; predict them ``batch_size`` at a time."""
-
-    def __init__(self, pipeline, batch_size):
-        self.pipeline = pipeline
+    def __init__(self, proba_of, batch_size):
+        self.proba_of = proba_of
         self.batch_size = batch_size
-        self.columns = [EMOTIONS.index(name) for name in _emotion_names(pipeline.classes_)]
-        self.places, self.pending, self.probas = [], [], []
+        self.places, self.pending, self.probas, self.statuses = [], [], [], []
 
     def add(self, place, crop):
         self.places.append(place)
-        self.pending.append(crop.reshape(N_PIXELS))
+        self.pending.append(crop)
         if len(self.pending) == self.batch_size:
             self.flush()
 
+    def add_predicted(self, places, proba):
+        self.flush()
+        self.places.extend(places)
+        self.probas.append(proba)
+
+    def add_status(self, path, status):
+        """A row for a file without faces; rows stay in the order of the files."""
+        self.statuses.append((len(self.places), str(path), status))
+
     def flush(self):
         if self.pending:
-            proba = np.zeros((len(self.pending), len(EMOTIONS)))
-            faces = np.stack(self.pending).astype(np.float32)
-            # scikeras squeezes a single face's probabilities to 1D; restore the row
-            predicted = self.pipeline.predict_proba(faces)
-            proba[:, self.columns] = np.reshape(predicted, (len(faces), -1))
-            self.probas.append(proba)
+            self.probas.append(self.proba_of(self.pending))
             self.pending = []
 
     def result(self):
         self.flush()
-        proba = np.concatenate(self.probas) if self.probas else np.empty((0, len(EMOTIONS)))
-        df = pd.DataFrame(self.places, columns=_PLACE).astype(_PLACE_DTYPES)
+        proba = np.concatenate([np.empty((0, len(EMOTIONS))), *self.probas])
+        df = pd.DataFrame(self.places, columns=_PLACE)
         df["emotion"] = np.asarray(EMOTIONS, dtype=object)[proba.argmax(axis=1)]
-        return pd.concat([df, pd.DataFrame(proba, columns=list(EMOTIONS))], axis=1)
+        df = pd.concat([df, pd.DataFrame(proba, columns=list(EMOTIONS))], axis=1)
+        df["status"] = "ok"
+        if self.statuses:
+            at, files, statuses = zip(*self.statuses)
+            extra = pd.DataFrame({"file": files, "status": statuses}, index=np.asarray(at) - 0.5)
+            df = pd.concat([df, extra]).sort_index(kind="stable").reset_index(drop=True)
+        return df.astype(_PLACE_DTYPES)
 
 
-def _predict_image(path, detector, predictor):
+def _predict_image(path, detector, rows):
     faces = detector.find(cv2.cvtColor(_read_bgr(path), cv2.COLOR_BGR2GRAY))
-    for face, (box, crop) in enumerate(faces):
-        predictor.add([str(path), pd.NA, np.nan, face, *box], crop)
+    for index, face in enumerate(faces):
+        rows.add(_place(path, pd.NA, np.nan, index, face), face.image)
     return len(faces)
 
 
-def _predict_video(path, detector, predictor, every):
-    if not path.is_file():
-        raise _UnreadableFileError(f"Video file {str(path)!r} does not exist.")
-    capture = cv2.VideoCapture(str(path))
-    try:
-        fps = capture.get(cv2.CAP_PROP_FPS) or np.nan
-        n_faces, frame = 0, 0
-        while capture.grab():
-            if frame % every == 0:
-                ok, image = capture.retrieve()
-                if not ok:
-                    raise _UnreadableFileError(f"Frame {frame} of {str(path)!r} cannot be decoded.")
-                faces = detector.find(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
-                for face, (box, crop) in enumerate(faces):
-                    predictor.add([str(path), frame, frame / fps, face, *box], crop)
-                n_faces += len(faces)
-            frame += 1
-    finally:
-        capture.release()
-    if frame == 0:
-        raise _UnreadableFileError(f"File {str(path)!r} is not a video OpenCV can read.")
+def _predict_video(path, pipeline, detector, rows, every):
+    n_faces = 0
+    results = stream_emotions(
+        path, pipeline, detector=detector, every=every, batch_frames=_VIDEO_BATCH_FRAMES
+    )
+    for result in results:
+        places = [
+            _place(path, result.index, result.time_s, index, face)
+            for index, face in enumerate(result.faces)
+        ]
+        rows.add_predicted(places, result.proba)
+        n_faces += len(places)
     return n_faces
 
 
@@ -157,7 +142,7 @@ def _annotate(images, df, annotate_dir):
     """Write a copy of each image with its faces drawn, under a unique name."""
     annotate_dir = Path(annotate_dir)
     annotate_dir.mkdir(parents=True, exist_ok=True)
-    used = set()
+    used, faces = set(), df[df["status"] == "ok"]
     for path in images:
         suffix = path.suffix if path.suffix.lower() in _WRITABLE else ".png"
         out, n = annotate_dir / f"{path.stem}{suffix}", 1
@@ -165,7 +150,7 @@ def _annotate(images, df, annotate_dir):
             n += 1
             out = annotate_dir / f"{path.stem}_{n}{suffix}"
         used.add(out)
-        if not cv2.imwrite(str(out), _draw(_read_bgr(path), df[df["file"] == str(path)])):
+        if not cv2.imwrite(str(out), _draw(_read_bgr(path), faces[faces["file"] == str(path)])):
             raise OSError(f"Could not write the annotated image {str(out)!r}.")
 
 
@@ -178,14 +163,17 @@ def predict_images(
     batch_size=256,
     annotate_dir=None,
     progress=None,
+    all_files=False,
 ):
     """Find the faces in image and video files and predict each face's emotion.
 
     Every face of every file is cropped to a 48x48 FER2013-style face by
     ``detector`` and classified by ``pipeline``, ``batch_size`` faces per
-    ``predict_proba`` call. Videos (by extension, read with OpenCV) give one
-    row per face in every ``every``-th frame. Files that cannot be read are
-    skipped and reported (a ``UserWarning`` sums them up), never fatal.
+    ``predict_proba`` call. Videos (by extension, read with OpenCV through
+    :func:`~skfer.stream_emotions`) give one row per face in every
+    ``every``-th frame, the faces of 16 frames per call. Files that cannot be
+    read are skipped and reported (a ``UserWarning`` sums them up), never
+    fatal.
 
     Parameters
     ----------
@@ -195,20 +183,26 @@ def predict_images(
     pipeline : estimator, default=None
         A fitted classifier with ``predict_proba`` that takes faces of shape
         (n, 2304) with pixel values 0-255, e.g. a fitted
-        :func:`~skfer.make_fer_pipeline`; its ``classes_`` are labels 0-6 or
-        emotion names. If None, the pretrained pipeline from
+        :func:`~skfer.make_fer_pipeline` or an
+        :class:`~skfer.ONNXEmotionPredictor`; its ``classes_`` are labels
+        0-6 or emotion names. If None, the pretrained pipeline from
         ``skfer.pretrained.load_pretrained()``.
     detector : FaceDetector, default=None
         Finds and crops the faces; ``FaceDetector()`` if None.
     every : int, default=1
         Use every ``every``-th video frame (frames 0, every, 2 * every, ...).
     batch_size : int, default=256
-        Faces per ``predict_proba`` call.
+        Faces of images per ``predict_proba`` call.
     annotate_dir : str or path-like, default=None
         If given, a copy of each image (not video) is written there with a
         box and an "Emotion 87%" label drawn on each face.
     progress : callable, default=None
-        Called as ``progress(done, total, path)`` after each file.
+        Called as ``progress(done, total, path, n_faces)`` after each file,
+        with the number of faces found so far.
+    all_files : bool, default=False
+        Also give a row to each file without a face: ``status`` ``"no
+        face"`` for files read without finding one, ``"unreadable"`` for
+        files skipped, with the other columns empty.
 
     Returns
     -------
@@ -216,11 +210,15 @@ def predict_images(
         One row per face: ``file``, ``frame`` (video frame index, ``<NA>``
         for images), ``time_s`` (seconds into the video, NaN for images),
         ``face`` (index within its image or frame, the largest face first),
-        the box ``x``, ``y``, ``w``, ``h``, the predicted ``emotion`` and one
-        probability column per emotion in :data:`skfer.EMOTIONS` (0 for
-        emotions the pipeline does not know). ``df.attrs["errors"]`` lists
-        the skipped files as ``{"file": ..., "error": ...}`` dicts and
-        ``df.attrs["no_face"]`` the files read without finding a face.
+        the box ``x``, ``y``, ``w``, ``h``, the detector's ``score`` (NaN
+        for detectors without one), the keypoints as ``right_eye_x``,
+        ``right_eye_y`` and so on for ``FaceDetector.KEYPOINTS`` (NaN for
+        detectors without them), the predicted ``emotion``, one probability
+        column per emotion in :data:`skfer.EMOTIONS` (0 for emotions the
+        pipeline does not know) and ``status`` (``"ok"``), in the order of
+        the files. ``df.attrs["errors"]`` lists the skipped files as
+        ``{"file": ..., "error": ...}`` dicts and ``df.attrs["no_face"]`` the
+        files read without finding a face.
 
     Raises
     ------
@@ -250,24 +248,29 @@ def predict_images(
     files = _expand(paths)
     if not files:
         raise ValueError(f"No image or video file found in {paths!r}.")
-    predictor = _BatchPredictor(pipeline, batch_size)
-    errors, no_face, images = [], [], []
+    rows = _Rows(_EmotionProba(pipeline), batch_size)
+    errors, no_face, images, total_faces = [], [], [], 0
     for done, path in enumerate(files, 1):
         is_video = path.suffix.lower() in VIDEO_EXTENSIONS
         try:
             if is_video:
-                n_faces = _predict_video(path, detector, predictor, every)
+                n_faces = _predict_video(path, pipeline, detector, rows, every)
             else:
-                n_faces = _predict_image(path, detector, predictor)
+                n_faces = _predict_image(path, detector, rows)
                 images.append(path)
         except _UnreadableFileError as exc:
             errors.append({"file": str(path), "error": str(exc)})
+            if all_files:
+                rows.add_status(path, UNREADABLE)
         else:
+            total_faces += n_faces
             if n_faces == 0:
                 no_face.append(str(path))
+                if all_files:
+                    rows.add_status(path, NO_FACE)
         if progress is not None:
-            progress(done, len(files), str(path))
-    df = predictor.result()
+            progress(done, len(files), str(path), total_faces)
+    df = rows.result()
     if annotate_dir is not None:
         _annotate(images, df, annotate_dir)
     df.attrs.update(errors=errors, no_face=no_face)

@@ -43,9 +43,9 @@ def counting():
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
-    """A folder with the astronaut portrait, a coffee cup (no face) and a text file."""
+    """A folder with the astronaut portrait, a rocket (no face) and a text file."""
     folder = tmp_path_factory.mktemp("photos")
-    photos = {"astronaut.png": skimage_data.astronaut(), "coffee.jpg": skimage_data.coffee()}
+    photos = {"astronaut.png": skimage_data.astronaut(), "rocket.jpg": skimage_data.rocket()}
     for name, rgb in photos.items():
         cv2.imwrite(str(folder / name), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     (folder / "notes.txt").write_text("not a photo")
@@ -66,8 +66,10 @@ def test_predicts_the_astronauts_face_and_annotates_the_photos(pipeline, photos,
     annotated = tmp_path / "annotated"
     df = predict_images([photos], pipeline, annotate_dir=annotated)
 
+    keypoints = [f"{name}_{axis}" for name in FaceDetector.KEYPOINTS for axis in "xy"]
     assert list(df.columns) == [
-        "file", "frame", "time_s", "face", "x", "y", "w", "h", "emotion", *EMOTIONS
+        "file", "frame", "time_s", "face", "x", "y", "w", "h", "score", *keypoints,
+        "emotion", *EMOTIONS, "status",
     ]
     assert len(df) == 1
     row = df.iloc[0]
@@ -78,13 +80,15 @@ def test_predicts_the_astronauts_face_and_annotates_the_photos(pipeline, photos,
     assert proba.sum() == pytest.approx(1.0)
     assert (proba[3:] == 0).all()  # emotions the pipeline never saw
     assert row["emotion"] == EMOTIONS[proba.argmax()]
-    assert df.attrs["no_face"] == [str(photos / "coffee.jpg")]
+    assert 0.5 <= row["score"] <= 1 and row["status"] == "ok"
+    assert row["x"] < row["right_eye_x"] < row["left_eye_x"] < row["x"] + row["w"]
+    assert df.attrs["no_face"] == [str(photos / "rocket.jpg")]
     assert df.attrs["errors"] == []  # notes.txt is not searched for in a folder
 
     drawn = cv2.imread(str(annotated / "astronaut.png"))
     original = cv2.imread(str(photos / "astronaut.png"))
     assert drawn.shape == original.shape and (drawn != original).any()
-    np.testing.assert_array_equal(cv2.imread(str(annotated / "coffee.jpg")).shape, (400, 600, 3))
+    np.testing.assert_array_equal(cv2.imread(str(annotated / "rocket.jpg")).shape, (427, 640, 3))
 
 
 def test_bad_files_are_reported_and_skipped(counting, photos, tmp_path):
@@ -111,7 +115,19 @@ def test_faces_of_all_files_are_predicted_in_batches(counting, photos):
     assert counting.calls_ == [2, 2, 1]
     assert df["emotion"].tolist() == ["Happy"] * 5
     assert df["Happy"].tolist() == pytest.approx([2 / 3] * 5)
-    assert done == [(i, 5, str(astronaut)) for i in range(1, 6)]
+    assert done == [(i, 5, str(astronaut), i) for i in range(1, 6)]
+
+
+def test_all_files_gives_face_less_and_unreadable_files_a_status_row(counting, photos, tmp_path):
+    files = [photos / "rocket.jpg", photos / "astronaut.png", photos / "notes.txt"]
+
+    with pytest.warns(UserWarning, match="Skipped 1 of 3"):
+        df = predict_images(files, counting, all_files=True)
+
+    assert df["file"].tolist() == [str(path) for path in files]
+    assert df["status"].tolist() == ["no face", "ok", "unreadable"]
+    assert df.loc[[0, 2], ["face", "x", "emotion", "Happy"]].isna().all().all()
+    assert df.loc[1, "emotion"] == "Happy"
 
 
 def test_video_gives_a_row_per_sampled_frame_with_its_time(counting, tmp_path):

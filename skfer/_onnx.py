@@ -1,0 +1,318 @@
+"""Export a fitted network to ONNX, and predict with the file without TensorFlow.
+
+Only :func:`export_onnx` imports Keras (and tf2onnx, with the TensorFlow
+backend); :class:`ONNXEmotionPredictor` needs onnxruntime, NumPy and
+scikit-learn only.
+"""
+
+import json
+import warnings
+from numbers import Integral
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import check_is_fitted
+
+from ._constants import N_PIXELS
+from .preprocessing import PixelNormalizer, PixelStringTransformer, to_pixel_array
+
+#: Names of the graph's input and output, and of the metadata keys skfer writes.
+INPUT, OUTPUT = "pixels", "probabilities"
+_CLASSES, _TAKES = "skfer.classes", "skfer.input"
+#: What the input of an exported file holds: pixel values, or the classifier's own input.
+_PIXELS, _CLASSIFIER_INPUT = "pixels 0-255", "classifier input"
+_INSTALL = "pip install 'skfer[onnx]'"
+
+
+def _require(module, purpose):
+    try:
+        return __import__(module)
+    except ImportError:
+        raise ImportError(f"{purpose} needs the {module} package: {_INSTALL}.") from None
+
+
+def _split(estimator):
+    """The fitted classifier and the normalizer in front of it (None), or raise naming the step."""
+    if not isinstance(estimator, Pipeline):
+        check_is_fitted(estimator, "model_")
+        return estimator, None, _CLASSIFIER_INPUT
+    *head, (_, classifier) = estimator.steps
+    normalizer = None
+    for name, step in head:
+        if isinstance(step, PixelNormalizer):
+            normalizer = step
+        elif not isinstance(step, PixelStringTransformer) and step not in (None, "passthrough"):
+            raise ValueError(
+                f"Cannot export the pipeline step {name!r} ({type(step).__name__}): only "
+                "PixelStringTransformer and PixelNormalizer may come before the classifier."
+            )
+    check_is_fitted(classifier, "model_")
+    return classifier, normalizer, _PIXELS
+
+
+def _keras_graph(classifier, normalizer):
+    """The classifier's float32 inference copy, with the normalizer in front as a Rescaling layer."""
+    import keras
+
+    from .models._inference import inference_model
+
+    network = inference_model(classifier.model_, "float32")
+    inputs = keras.Input(shape=(N_PIXELS,), name=INPUT)
+    x = inputs
+    if normalizer is not None:
+        check_is_fitted(normalizer)
+        scale = 1.0 / float(normalizer.scale_)
+        x = keras.layers.Rescaling(scale, offset=-float(normalizer.mean_) * scale)(x)
+    model = keras.Model(inputs, network(x), name="skfer")
+    model(np.zeros((1, N_PIXELS), dtype=np.float32))  # export needs a model that was called
+    return model
+
+
+def _name_output_and_describe(path, classes, takes):
+    """Rename the graph's output to ``probabilities`` and store skfer's metadata in the file."""
+    import onnx
+
+    model = onnx.load(str(path))
+    old = model.graph.output[0].name
+    for node in model.graph.node:
+        node.output[:] = [OUTPUT if name == old else name for name in node.output]
+    model.graph.output[0].name = OUTPUT
+    from . import __version__
+
+    meta = {_CLASSES: json.dumps(classes), _TAKES: takes, "skfer.version": __version__}
+    for key, value in meta.items():
+        model.metadata_props.add(key=key, value=value)
+    model.doc_string = "skfer emotion classifier: faces (n, 2304) -> probabilities (n, classes)."
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+@validate_params(
+    {
+        "estimator": "no_validation",
+        "path": [str, PathLike],
+        "opset": [Interval(Integral, 13, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def export_onnx(estimator, path, *, opset=None):
+    """Write a fitted pipeline's or FERClassifier's network to an ONNX file.
+
+    The file holds the network's prediction copy (BatchNorm folded into the
+    convolutions, Dropout and augmentation left out) in float32 and, for a
+    pipeline, its :class:`~skfer.PixelNormalizer` as the first operation, so
+    it takes faces as pixel values 0-255. The classes and what the input
+    holds are stored in the file's metadata. :class:`ONNXEmotionPredictor`
+    runs it with onnxruntime, without TensorFlow; so can any ONNX runtime,
+    with the input ``"pixels"`` of shape (n, 2304), float32, and the output
+    ``"probabilities"`` of shape (n, n_classes).
+
+    Needs Keras with the TensorFlow backend, tf2onnx and onnx
+    (``pip install 'skfer[onnx]'``).
+
+    Parameters
+    ----------
+    estimator : FERPipeline or FERClassifier
+        A fitted pipeline whose last step is a FERClassifier and whose other
+        steps are :class:`~skfer.PixelStringTransformer` and
+        :class:`~skfer.PixelNormalizer` (e.g. from
+        :func:`~skfer.make_fer_pipeline` or
+        :func:`~skfer.pretrained.load_pretrained`), or a fitted
+        FERClassifier alone, whose file then takes what the classifier
+        takes (normalized faces).
+    path : str or path-like
+        The ONNX file to write.
+    opset : int, default=None
+        ONNX opset version; tf2onnx's default if None.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        If a pipeline step cannot be exported.
+    sklearn.exceptions.NotFittedError
+        If the classifier is not fitted.
+    ImportError
+        If tf2onnx or onnx is missing.
+
+    See Also
+    --------
+    ONNXEmotionPredictor : Predict with the exported file.
+
+    Examples
+    --------
+    >>> from skfer import export_onnx, ONNXEmotionPredictor
+    >>> from skfer.pretrained import load_pretrained
+    >>> export_onnx(load_pretrained(), "fer2013.onnx")  # doctest: +SKIP
+    PosixPath('fer2013.onnx')
+    >>> ONNXEmotionPredictor("fer2013.onnx").fit().classes_[:3]  # doctest: +SKIP
+    array(['Angry', 'Disgust', 'Fear'], dtype='<U8')
+    """
+    _require("tf2onnx", "export_onnx")
+    _require("onnx", "export_onnx")
+    classifier, normalizer, takes = _split(estimator)
+    model = _keras_graph(classifier, normalizer)
+    path = Path(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf2onnx's NumPy 2 and protobuf deprecations
+        model.export(str(path), format="onnx", verbose=False, opset_version=opset)
+    _name_output_and_describe(path, np.asarray(classifier.classes_).tolist(), takes)
+    return path
+
+
+class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
+    """Predict emotions with an ONNX file from :func:`export_onnx`, without TensorFlow.
+
+    It runs the file with onnxruntime and takes what the exported pipeline
+    took: FER2013 pixel strings or faces of shape (n, 2304), (n, 48, 48) or
+    (n, 48, 48, 1) with values 0-255, checked and parsed by
+    :func:`~skfer.preprocessing.to_pixel_array` (for a file exported from a
+    classifier alone, that classifier's input). Its probabilities equal the
+    Keras model's to float32 rounding (within 1e-5). It has ``classes_`` and
+    ``predict_proba``, so it stands in for a fitted pipeline in
+    :func:`~skfer.predict_images` and :func:`~skfer.stream_emotions`.
+    Importing and using it does not import TensorFlow or Keras.
+
+    ``fit`` loads the file; nothing is learned.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ONNX file written by :func:`export_onnx` (or ``skfer export``).
+    n_threads : int, default=None
+        Threads onnxruntime uses within an operation; its default (one per
+        core) if None.
+    batch_size : int, default=256
+        Faces per run of the network.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The classes, as the exported classifier had them.
+    session_ : onnxruntime.InferenceSession
+        The loaded network.
+
+    See Also
+    --------
+    export_onnx : Write the file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer import ONNXEmotionPredictor
+    >>> predictor = ONNXEmotionPredictor("fer2013.onnx").fit()  # doctest: +SKIP
+    >>> predictor.predict(np.full((2, 48, 48), 128, dtype=np.uint8))  # doctest: +SKIP
+    array(['Neutral', 'Neutral'], dtype='<U8')
+    """
+
+    _parameter_constraints = {
+        "path": [str, PathLike],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, path, *, n_threads=None, batch_size=256):
+        self.path = path
+        self.n_threads = n_threads
+        self.batch_size = batch_size
+
+    def fit(self, X=None, y=None):
+        """Load the ONNX file and read its classes; nothing is learned.
+
+        Parameters
+        ----------
+        X : None
+            Ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ONNXEmotionPredictor
+            The predictor, ready to predict.
+
+        Raises
+        ------
+        ValueError
+            If the file does not exist or was not written by :func:`export_onnx`.
+        """
+        self._validate_params()
+        ort = _require("onnxruntime", "ONNXEmotionPredictor")
+        path = Path(self.path)
+        if not path.is_file():
+            raise ValueError(f"ONNX file {str(path)!r} does not exist.")
+        options = ort.SessionOptions()
+        if self.n_threads is not None:
+            options.intra_op_num_threads = self.n_threads
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        meta = session.get_modelmeta().custom_metadata_map
+        if _CLASSES not in meta or _TAKES not in meta:
+            raise ValueError(
+                f"{str(path)!r} has no skfer metadata ({_CLASSES!r}, {_TAKES!r}); write it "
+                "with skfer.export_onnx or 'skfer export'."
+            )
+        self.session_ = session
+        self.classes_ = np.asarray(json.loads(meta[_CLASSES]))
+        self.input_ = meta[_TAKES]
+        return self
+
+    def _faces(self, X):
+        if self.input_ == _PIXELS:
+            return to_pixel_array(X)
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim < 2 or X[0].size != N_PIXELS:
+            raise ValueError(f"Faces must have {N_PIXELS} values each; got X of shape {X.shape}.")
+        return X.reshape(len(X), N_PIXELS)
+
+    def predict_proba(self, X):
+        """Probability of each class for each face.
+
+        Parameters
+        ----------
+        X : array-like
+            Pixel strings of shape (n_samples,), or faces of shape
+            (n_samples, 2304), (n_samples, 48, 48) or (n_samples, 48, 48, 1)
+            with values 0-255.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), dtype float32
+            Probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        check_is_fitted(self, "session_")
+        X = self._faces(X)
+        size = self.batch_size
+        batches = [
+            self.session_.run([OUTPUT], {INPUT: X[i : i + size]})[0]
+            for i in range(0, len(X), size)
+        ]
+        return np.concatenate(batches) if batches else np.empty((0, len(self.classes_)), np.float32)
+
+    def predict(self, X):
+        """The most probable class of each face.
+
+        Parameters
+        ----------
+        X : array-like
+            Faces, as in :meth:`predict_proba`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Classes from ``classes_``.
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags
