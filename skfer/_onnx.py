@@ -309,7 +309,8 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             Classes from ``classes_``.
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

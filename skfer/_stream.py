@@ -165,8 +165,11 @@ def _stream(frames, proba_of, detector, every, batch_frames, fps):
             read_at = time.perf_counter()
             start = read_at if start is None else start
             time_s = index / fps if fps else read_at - start
-            gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if bgr else image
-            batch.append((index, time_s, image, detector.find(gray), read_at))
+            try:
+                faces = detector.find(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if bgr else image)
+            except ValueError as exc:
+                raise ValueError(f"Frame {index}: {exc}") from exc
+            batch.append((index, time_s, image, faces, read_at))
             if len(batch) == batch_frames:
                 yield from _results(batch, proba_of)
                 batch = []

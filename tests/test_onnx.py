@@ -1,0 +1,123 @@
+"""export_onnx and ONNXEmotionPredictor: same probabilities as Keras, no TensorFlow needed."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from skfer import FERClassifier, PixelNormalizer, make_fer_pipeline
+from skfer._onnx import ONNXEmotionPredictor, export_onnx
+
+from .conftest import TINY
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("tf2onnx")
+
+RNG = np.random.default_rng(0)
+#: Faces with pixel values 0-255, as arrays and as FER2013 pixel strings.
+FACES = RNG.integers(0, 256, size=(40, 2304)).astype(np.float32)
+STRINGS = np.array([" ".join(map(str, face.astype(int))) for face in FACES], dtype=object)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A tiny fitted pipeline that standardizes (so the normalizer is not a plain /255)."""
+    pipe = make_fer_pipeline(FERClassifier(**TINY, random_state=0), normalize="standardize")
+    return pipe.fit(FACES, np.arange(len(FACES)) % 7)
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tiny, tmp_path_factory):
+    return export_onnx(tiny, tmp_path_factory.mktemp("onnx") / "tiny.onnx")
+
+
+def test_exported_pipeline_predicts_like_keras(tiny, tiny_file):
+    predictor = ONNXEmotionPredictor(tiny_file).fit()
+
+    np.testing.assert_array_equal(predictor.classes_, tiny.classes_)
+    for X in (FACES, FACES.reshape(-1, 48, 48), STRINGS):
+        np.testing.assert_allclose(predictor.predict_proba(X), tiny.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(predictor.predict(FACES), tiny.predict(FACES))
+    assert predictor.predict_proba(FACES[:0]).shape == (0, 7)
+
+
+def test_batch_size_and_threads_change_nothing(tiny, tiny_file):
+    small = ONNXEmotionPredictor(tiny_file, n_threads=1, batch_size=7).fit()
+
+    np.testing.assert_allclose(small.predict_proba(FACES), tiny.predict_proba(FACES), atol=1e-5)
+
+
+def test_exported_classifier_takes_what_the_classifier_takes(tiny, tmp_path):
+    normalized = tiny[:-1].transform(FACES)
+    predictor = ONNXEmotionPredictor(export_onnx(tiny[-1], tmp_path / "clf.onnx")).fit()
+
+    assert normalized.min() < 0  # standardized: not pixel values
+    np.testing.assert_allclose(
+        predictor.predict_proba(normalized), tiny[-1].predict_proba(normalized), atol=1e-5
+    )
+
+
+def test_pretrained_model_exports_with_the_same_probabilities(tmp_path):
+    from skfer.pretrained import load_pretrained
+
+    pretrained = load_pretrained()
+    predictor = ONNXEmotionPredictor(export_onnx(pretrained, tmp_path / "fer.onnx")).fit()
+
+    expected = pretrained.predict_proba(FACES)
+    np.testing.assert_allclose(predictor.predict_proba(FACES), expected, atol=1e-5)
+    assert predictor.classes_.tolist() == pretrained.classes_.tolist()
+
+
+def test_predictor_never_imports_tensorflow(tiny, tiny_file, tmp_path):
+    import cv2
+    import skimage.data
+
+    photo = tmp_path / "astronaut.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))
+    np.save(tmp_path / "faces.npy", FACES)
+    script = textwrap.dedent(f"""
+        import sys
+        import numpy as np
+        from skfer._onnx import ONNXEmotionPredictor
+        from skfer._predict import predict_images
+        predictor = ONNXEmotionPredictor({str(tiny_file)!r}).fit()
+        np.save({str(tmp_path / "proba.npy")!r}, predictor.predict_proba(np.load({str(tmp_path / "faces.npy")!r})))
+        assert len(predict_images({str(photo)!r}, predictor)) == 1
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
+        assert not loaded, loaded
+    """)
+
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
+
+    np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), tiny.predict_proba(FACES), atol=1e-5)
+
+
+def test_export_refuses_what_it_cannot_export(tiny, tmp_path):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+
+    with pytest.raises(ValueError, match="step 'pca' \\(PCA\\)"):
+        export_onnx(make_pipeline(PCA(), tiny[-1]), tmp_path / "x.onnx")
+    with pytest.raises(NotFittedError):
+        export_onnx(make_fer_pipeline(FERClassifier(**TINY)), tmp_path / "x.onnx")
+    with pytest.raises(NotFittedError):
+        export_onnx(make_pipeline(PixelNormalizer(), tiny[-1]), tmp_path / "x.onnx")
+
+
+def test_predictor_refuses_missing_and_foreign_files(tiny_file, tmp_path):
+    import onnx
+
+    with pytest.raises(ValueError, match="missing.onnx' does not exist"):
+        ONNXEmotionPredictor(tmp_path / "missing.onnx").fit()
+    foreign = onnx.load(str(tiny_file))
+    del foreign.metadata_props[:]
+    onnx.save(foreign, str(tmp_path / "foreign.onnx"))
+    with pytest.raises(ValueError, match="no skfer metadata"):
+        ONNXEmotionPredictor(tmp_path / "foreign.onnx").fit()
+    with pytest.raises(NotFittedError):
+        ONNXEmotionPredictor(tiny_file).predict(FACES)
+    with pytest.raises(ValueError, match="row 0 has the value 300.0"):
+        ONNXEmotionPredictor(tiny_file).fit().predict(np.full((1, 2304), 300.0))
