@@ -43,28 +43,94 @@ def _print_metrics(output_dir):
     )
 
 
-def _predict(args):
+def _load_classifier(model):
+    """A fitted pipeline from joblib, an ONNXEmotionPredictor for .onnx files, or the pretrained one."""
+    if model is None:
+        from .pretrained import load_pretrained
+
+        return load_pretrained()
+    if str(model).lower().endswith(".onnx"):
+        from ._onnx import ONNXEmotionPredictor
+
+        return ONNXEmotionPredictor(model).fit()
     import joblib
 
-    from ._predict import predict_images
+    return joblib.load(model)
 
-    pipeline = joblib.load(args.model) if args.model else None
-    frame = predict_images(
-        args.paths, pipeline, every=args.every, annotate_dir=args.annotate,
-        progress=lambda done, total, path: print(f"[{done}/{total}] {path}", file=sys.stderr),
-    )
-    if args.output is None:
-        frame.to_csv(sys.stdout, index=False)
-    elif str(args.output).endswith(".json"):
-        frame.to_json(args.output, orient="records", indent=2)
+
+class _Progress:
+    """Files done, faces found and time left on stderr.
+
+    On a terminal one line is redrawn after every file; in a log, a line
+    after the first file, then every ``every_s`` seconds, and after the last.
+    """
+
+    def __init__(self, every_s=10.0):
+        import time
+
+        self.clock, self.every_s = time.perf_counter, every_s
+        self.start = self.shown = self.clock()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done, total, path, n_faces):
+        now = self.clock()
+        left = round((now - self.start) / done * (total - done))
+        line = f"[{done}/{total} files] {n_faces} faces, {left // 60}:{left % 60:02d} left"
+        if self.tty:
+            print(f"\r{line}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+        elif done in (1, total) or now - self.shown >= self.every_s:
+            self.shown = now
+            print(line, file=sys.stderr, flush=True)
+
+
+def _write_table(frame, output):
+    """CSV to stdout or a file, JSON for a .json file; numbers rounded for reading."""
+    import json
+
+    from ._constants import EMOTIONS
+
+    digits = dict.fromkeys(EMOTIONS, 4) | {"time_s": 3, "score": 4}
+    frame = frame.round(digits | {c: 1 for c in frame.columns if c.endswith(("_x", "_y"))})
+    if output is not None and str(output).lower().endswith(".json"):
+        records = json.loads(frame.to_json(orient="records"))  # NaN and <NA> -> null
+        with open(output, "w", encoding="utf-8") as file:
+            json.dump(records, file, indent=2, ensure_ascii=False)
+            file.write("\n")
     else:
-        frame.to_csv(args.output, index=False)
-    errors = frame.attrs.get("errors", [])
-    print(
-        f"{len(frame)} faces in {frame['file'].nunique()} files; "
-        f"{len(frame.attrs.get('no_face', []))} without a face; {len(errors)} skipped",
-        file=sys.stderr,
+        frame.to_csv(sys.stdout if output is None else output, index=False)
+
+
+def _predict(args):
+    from ._predict import predict_images
+    from .preprocessing import FaceDetector
+
+    if args.quiet:
+        warnings.simplefilter("ignore")
+    options = {key: value for key, value in vars(args).items() if key.startswith("detector_")}
+    detector = FaceDetector(**{key[len("detector_") :]: value for key, value in options.items()})
+    pipeline = _load_classifier(args.model)
+    frame = predict_images(
+        args.paths, pipeline, detector=detector, every=args.every, batch_size=args.batch_size,
+        annotate_dir=args.annotate, all_files=True, progress=None if args.quiet else _Progress(),
     )
+    _write_table(frame, args.output)
+    n_files = len(frame["file"].unique())
+    errors = frame.attrs["errors"]
+    if not args.quiet:
+        print(
+            f"{int((frame['status'] == 'ok').sum())} faces in {n_files} files; "
+            f"{len(frame.attrs['no_face'])} without a face; {len(errors)} unreadable",
+            file=sys.stderr,
+        )
+    if len(errors) == n_files:
+        raise SystemExit(f"skfer predict: none of the {n_files} files could be read.")
+
+
+def _export(args):
+    from ._onnx import export_onnx
+
+    path = export_onnx(_load_classifier(args.model), args.output, opset=args.opset)
+    print(f"Wrote {path}; predict with it: skfer predict PHOTO --model {path}", file=sys.stderr)
 
 
 def build_parser():
@@ -73,7 +139,7 @@ def build_parser():
     Returns
     -------
     argparse.ArgumentParser
-        The parser, with the sub-commands ``train``, ``evaluate`` and ``predict``.
+        The parser, with the sub-commands ``train``, ``evaluate``, ``predict`` and ``export``.
 
     Examples
     --------
@@ -120,14 +186,54 @@ def build_parser():
         help="emotions of the faces in photos, folders and videos",
         description="Find faces in image or video files (folders are searched), classify "
         "them in batches and write one row per face: file, frame, time, face index, box, "
-        "emotion and the 7 probabilities.",
+        "detector score and keypoints, emotion, the 7 probabilities (4 decimals) and status "
+        "'ok'; files without a face get a row with status 'no face' or 'unreadable'. "
+        "Exits with 1 when no file could be read.",
     )
     predict.add_argument("paths", nargs="+", help="image files, video files or folders")
-    predict.add_argument("-o", "--output", help="CSV file, or JSON by its extension; default: stdout")
+    predict.add_argument("-o", "--output", help="CSV file, or JSON by its extension; default: CSV on stdout")
     predict.add_argument("--annotate", metavar="DIR", help="write copies of the images with boxes and labels")
     predict.add_argument("--every", type=int, default=1, metavar="N", help="use every N-th video frame")
-    predict.add_argument("--model", help="fitted pipeline (joblib); default: the pretrained model")
+    predict.add_argument(
+        "--model", help="fitted pipeline (joblib) or ONNX file from 'skfer export'; default: the pretrained model"
+    )
+    predict.add_argument("--batch-size", type=int, default=256, metavar="N", help="faces per prediction call")
+    predict.add_argument("-q", "--quiet", action="store_true", help="print nothing but the table")
+    faces = predict.add_argument_group("face detection (defaults: FaceDetector's)")
+    faces.add_argument(
+        "--detector", dest="detector_detector", choices=["blazeface", "haar"],
+        default=argparse.SUPPRESS, help="face detector",
+    )
+    for flag, kind, meaning in [
+        ("min-confidence", float, "drop faces the detector scores below this (0-1)"),
+        ("max-faces", int, "keep the N largest faces per image or frame"),
+        ("min-size", int, "smallest face side kept, in pixels"),
+        ("margin", float, "border added around each face, as a fraction of its side"),
+        ("scale-factor", float, "Haar cascade: growth of the search window per scale"),
+        ("min-neighbors", int, "Haar cascade: overlapping detections a face needs"),
+    ]:
+        dest = f"detector_{flag.replace('-', '_')}"
+        metavar = "N" if kind is int else "X"
+        faces.add_argument(
+            f"--{flag}", dest=dest, type=kind, metavar=metavar, default=argparse.SUPPRESS, help=meaning
+        )
+    faces.add_argument(
+        "--no-align", dest="detector_align", action="store_false", default=argparse.SUPPRESS,
+        help="do not rotate faces to level their eyes",
+    )
     predict.set_defaults(run=_predict)
+
+    export = commands.add_parser(
+        "export",
+        help="export a model's network to ONNX, to predict without TensorFlow",
+        description="Write the network of a fitted pipeline (or of the pretrained model) and "
+        "its pixel scaling to an ONNX file, which 'skfer predict --model FILE.onnx' and "
+        "skfer.ONNXEmotionPredictor run with onnxruntime. Needs: pip install 'skfer[onnx]'.",
+    )
+    export.add_argument("model", nargs="?", help="fitted pipeline (joblib); default: the pretrained model")
+    export.add_argument("-o", "--output", default="skfer.onnx", help="ONNX file (default: %(default)s)")
+    export.add_argument("--opset", type=int, help="ONNX opset version (default: tf2onnx's)")
+    export.set_defaults(run=_export)
     return parser
 
 
