@@ -1,18 +1,128 @@
-"""Per-epoch checkpoints that let an interrupted fit resume where it stopped."""
+"""Per-epoch checkpoints that only ever resume the fit that wrote them.
 
+Each checkpoint stores, beside the model and its optimizer state, a
+fingerprint of the fit: the parameters that shape the model and its
+training, the classes, and the training data's shape and content hash. A
+fit resumes a checkpoint only when its own fingerprint is the same, so a
+quick run, another fold of a cross-validation or other parameters can never
+hand back a model that they did not train.
+"""
+
+import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
-# Counters of the recipe callbacks that must survive a restart.
+# Counters of the recipe callbacks that must survive a restart (public attributes).
 _CALLBACK_STATE = {
     "EarlyStopping": ("wait", "best", "best_epoch"),
     "ReduceLROnPlateau": ("wait", "best", "cooldown_counter"),
 }
 _MODEL, _STATE, _BEST = "model.keras", "state.json", "best.weights.npz"
+
+#: Parameters that do not change what a fit learns (left out of the fingerprint).
+_NOT_LEARNED = frozenset(
+    {"verbose", "checkpoint_dir", "resume", "predict_dtype", "tta", "callbacks", "warm_start"}
+)
+
+
+def _describe(value):
+    """A stable text for a parameter value (classes by name, no memory addresses)."""
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    if isinstance(value, list):
+        return f"[{', '.join(map(_describe, value))}]"
+    if isinstance(value, tuple):
+        return f"({', '.join(map(_describe, value))}{',' if len(value) == 1 else ''})"
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_describe(v)}" for k, v in sorted(value.items())) + "}"
+    return type(value).__qualname__
+
+
+def fingerprint(estimator, X, y):
+    """Describe a fit: its learning parameters, classes and training data.
+
+    Parameters
+    ----------
+    estimator : FERClassifier
+        The estimator being fitted (``classes_`` set).
+    X, y : ndarray
+        The encoded training data.
+
+    Returns
+    -------
+    dict
+        ``params`` (name to text), ``classes``, ``n_samples``, ``n_features``
+        and ``data_sha256`` (a hash of X and y). ``epochs`` counts only under
+        the cosine and one-cycle schedules, whose shape depends on it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer import FERClassifier
+    >>> from skfer._checkpoint import fingerprint
+    >>> clf = FERClassifier()
+    >>> clf.classes_ = np.array([0, 1])
+    >>> X, y = np.zeros((4, 2304), np.float32), np.array([0, 1, 0, 1])
+    >>> print_ = fingerprint(clf, X, y)
+    >>> print_["n_samples"], "epochs" in print_["params"], "dropout" in print_["params"]
+    (4, False, True)
+    """
+    params = estimator.get_params()
+    skipped = set(_NOT_LEARNED)
+    if params.get("lr_schedule") not in ("cosine", "onecycle"):
+        skipped.add("epochs")
+    digest = hashlib.sha256()
+    for array in (X, y):
+        array = np.ascontiguousarray(array)
+        digest.update(str((array.dtype.str, array.shape)).encode())
+        digest.update(memoryview(array).cast("B"))
+    return {
+        "params": {
+            name: _describe(value)
+            for name, value in sorted(params.items())
+            if name not in skipped and not name.startswith(("predict__", "callbacks__"))
+        },
+        "classes": [_describe(c) for c in np.asarray(estimator.classes_).tolist()],
+        "n_samples": int(X.shape[0]),
+        "n_features": int(np.prod(X.shape[1:])),
+        "data_sha256": digest.hexdigest(),
+    }
+
+
+def differences(saved, current):
+    """What differs between two fingerprints, as readable phrases.
+
+    Examples
+    --------
+    >>> from skfer._checkpoint import differences
+    >>> a = {"params": {"epochs": "3"}, "classes": [], "n_samples": 10, "n_features": 4, "data_sha256": "x"}
+    >>> b = {"params": {"epochs": "100"}, "classes": [], "n_samples": 20, "n_features": 4, "data_sha256": "y"}
+    >>> differences(a, b)
+    ['epochs=3 in the checkpoint, 100 now', '10 training faces in the checkpoint, 20 now', 'other training data (content hash differs)']
+    """
+    found = []
+    for name in sorted(set(saved["params"]) | set(current["params"])):
+        old, new = saved["params"].get(name, "unset"), current["params"].get(name, "unset")
+        if old != new:
+            found.append(f"{name}={old} in the checkpoint, {new} now")
+    if saved["classes"] != current["classes"]:
+        found.append(f"classes {saved['classes']} in the checkpoint, {current['classes']} now")
+    if saved["n_samples"] != current["n_samples"]:
+        found.append(
+            f"{saved['n_samples']} training faces in the checkpoint, {current['n_samples']} now"
+        )
+    if saved["n_features"] != current["n_features"]:
+        found.append(f"{saved['n_features']} features in the checkpoint, {current['n_features']} now")
+    if saved["data_sha256"] != current["data_sha256"]:
+        found.append("other training data (content hash differs)")
+    return found
 
 
 def _replace(path, write):
@@ -22,32 +132,77 @@ def _replace(path, write):
     os.replace(tmp, path)
 
 
-def load_checkpoint(directory):
-    """Read a checkpoint written by :class:`EpochCheckpoint`.
+def read_state(directory):
+    """The ``state.json`` of a checkpoint folder, or None when it holds none.
+
+    Examples
+    --------
+    >>> from skfer._checkpoint import read_state
+    >>> read_state("/no/such/folder") is None
+    True
+    """
+    path = Path(directory) / _STATE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def load_checkpoint(directory, current, resume):
+    """The checkpoint in ``directory`` if it was written by the fit ``current`` describes.
 
     Parameters
     ----------
     directory : str or path-like
         The checkpoint folder.
+    current : dict
+        :func:`fingerprint` of the fit about to start.
+    resume : bool or "if_matching"
+        False: never resume (a different fit's checkpoint is replaced, with a
+        warning). True: resume a matching checkpoint, raise if it does not
+        match. ``"if_matching"``: resume a matching one, else warn and start
+        fresh.
 
     Returns
     -------
     dict or None
         ``model`` (keras.Model with its optimizer state), ``epoch`` (epochs
-        finished), ``finished`` (whether training ended), ``history`` (dict of
-        lists) and ``callbacks`` (saved callback counters); None when the
-        folder holds no checkpoint.
+        finished), ``finished``, ``history``, ``callbacks`` and maybe
+        ``best_weights``; None to start fresh.
+
+    Raises
+    ------
+    ValueError
+        With ``resume=True``, when the checkpoint belongs to another fit; the
+        message lists what differs.
 
     Examples
     --------
     >>> from skfer._checkpoint import load_checkpoint
-    >>> load_checkpoint("/no/such/folder") is None
+    >>> load_checkpoint("/no/such/folder", {}, resume=True) is None
     True
     """
-    directory = Path(directory)
-    if not (directory / _STATE).is_file():
+    state = read_state(directory)
+    if state is None:
         return None
-    state = json.loads((directory / _STATE).read_text())
+    found = differences(state["fingerprint"], current) if "fingerprint" in state else ["no fingerprint"]
+    if found:
+        listed = "; ".join(found)
+        if resume is True:
+            raise ValueError(
+                f"The checkpoint in {str(directory)!r} was written by a different fit ({listed}). "
+                "Resuming it would return a model these parameters and data did not train. Use "
+                "another checkpoint_dir, or resume=False to start over and replace it."
+            )
+        warnings.warn(
+            f"Starting a new fit in {str(directory)!r}: its checkpoint was written by a different "
+            f"fit ({listed}) and will be replaced.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return None
+    if not resume:
+        return None
+    directory = Path(directory)
     state["model"] = keras.saving.load_model(directory / _MODEL)
     best = directory / _BEST
     if best.is_file():
@@ -56,39 +211,46 @@ def load_checkpoint(directory):
     return state
 
 
-class EpochCheckpoint(keras.callbacks.Callback):
+class Checkpoint(keras.callbacks.Callback):
     """Save model, optimizer state, history and callback counters after every epoch.
 
     The files are replaced atomically, so a run killed at any moment loses
     at most the epoch in progress. :class:`FERClassifier` adds this callback
-    when ``checkpoint_dir`` is set and resumes from it.
+    when ``checkpoint_dir`` is set, and resumes from it when ``resume``
+    allows and the fingerprint matches (:func:`load_checkpoint`).
 
     Parameters
     ----------
     directory : str or path-like
         Folder for ``model.keras``, ``state.json`` and ``best.weights.npz``.
+    fingerprint : dict
+        :func:`fingerprint` of the fit, stored with every save.
     watched : list of keras.callbacks.Callback, default=()
-        EarlyStopping / ReduceLROnPlateau instances whose counters are saved
-        and restored.
+        EarlyStopping / ReduceLROnPlateau instances whose public counters
+        are saved and restored.
     resumed : dict, default=None
-        A checkpoint from :func:`load_checkpoint` to restore at the start of
-        training.
+        A checkpoint from :func:`load_checkpoint` to restore at the start.
     history : dict of str to list, default=None
-        Metrics of the epochs already run.
+        Metrics of the epochs already run (resumed or earlier partial fits).
+    finish : bool, default=True
+        Whether the end of training marks the run finished (``fit``), or not
+        (``partial_fit``, which may be called again).
 
     Examples
     --------
-    >>> from skfer._checkpoint import EpochCheckpoint
-    >>> EpochCheckpoint("ckpt").directory.name
+    >>> from skfer._checkpoint import Checkpoint
+    >>> Checkpoint("ckpt", fingerprint={}).directory.name
     'ckpt'
     """
 
-    def __init__(self, directory, watched=(), resumed=None, history=None):
+    def __init__(self, directory, fingerprint, watched=(), resumed=None, history=None, finish=True):
         super().__init__()
         self.directory = Path(directory)
+        self.fingerprint = fingerprint
         self.watched = list(watched)
         self.resumed = resumed
         self.history = {k: list(v) for k, v in (history or {}).items()}
+        self.finish = finish
 
     def on_train_begin(self, logs=None):
         if self.resumed is None:
@@ -114,7 +276,13 @@ class EpochCheckpoint(keras.callbacks.Callback):
             if best_weights is not None:
                 arrays = {f"w{i}": w for i, w in enumerate(best_weights)}
                 _replace(self.directory / _BEST, lambda p: np.savez(open(p, "wb"), **arrays))
-        state = {"epoch": epoch, "finished": finished, "history": self.history, "callbacks": callbacks}
+        state = {
+            "epoch": epoch,
+            "finished": finished,
+            "history": self.history,
+            "callbacks": callbacks,
+            "fingerprint": self.fingerprint,
+        }
         _replace(self.directory / _STATE, lambda p: p.write_text(json.dumps(state)))
 
     def on_epoch_end(self, epoch, logs=None):
@@ -124,4 +292,4 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         epochs = len(next(iter(self.history.values()), []))
-        self._save(epochs, finished=True)
+        self._save(epochs, finished=self.finish)

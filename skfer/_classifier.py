@@ -1,45 +1,43 @@
-"""FERClassifier: the seed DCNN as a scikit-learn classifier, through scikeras."""
+"""FERClassifier: skfer's networks as a scikit-learn classifier, through scikeras.
 
-import contextlib
+The estimator holds the parameters and the scikit-learn API; the training
+recipe's callbacks are in :mod:`skfer._callbacks`, checkpoints in
+:mod:`skfer._checkpoint`, seeding in :mod:`skfer._seeding`, fine-tuning
+helpers in :mod:`skfer.models._fine_tune` and the prediction graph in
+:mod:`skfer.models._inference`.
+"""
+
 import copy
-import numbers
+import os
+import warnings
 from collections import defaultdict
+from numbers import Integral, Real
 
 import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
 from scipy.sparse import issparse
-from sklearn.utils import ClassifierTags, check_random_state
+from sklearn.utils import ClassifierTags
+from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._checkpoint import EpochCheckpoint, load_checkpoint
-from ._constants import IMAGE_SIZE, N_PIXELS
 from ._callbacks import SCHEDULES, recipe_callbacks
+from ._checkpoint import Checkpoint, fingerprint, load_checkpoint
+from ._constants import IMAGE_SIZE, N_PIXELS
+from ._labels import align_labels
+from ._progress import EpochProgress
+from ._seeding import seed_from, seeded
 from .models import FaceCrop, SmoothedSparseCrossentropy, augmentation_layers, build_dcnn
 from .models._dcnn import OUTPUT_LAYER
-from .models._inference import DTYPES, cached_inference_model, check_dtype
+from .models._fine_tune import freeze_blocks, transfer_body
+from .models._inference import DTYPES, PREDICT_BATCH, check_dtype, inference_model, predict_in_batches
+
+#: Test-time augmentations ``tta`` accepts.
+TTA = ("flip", "ten_crop")
 
 
-@contextlib.contextmanager
-def _seeded(random_state):
-    """Seed Python, NumPy and the Keras backend for the block, on every backend.
-
-    scikeras' own seeding works on TensorFlow only and leaves op determinism
-    switched on, after which unseeded fits fail; this one does neither.
-    """
-    if random_state is None:
-        yield
-        return
-    if isinstance(random_state, numbers.Integral):
-        seed = int(random_state)
-    else:
-        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    keras.utils.set_random_seed(seed)
-    yield
-
-
-def _flatten_faces(X):
+def _faces_2d(X, n_features_in=N_PIXELS):
     """Reshape (n, 48, 48) and (n, 48, 48, 1) faces to (n, 2304); refuse what is not faces."""
     if X is None:
         return None
@@ -54,27 +52,85 @@ def _flatten_faces(X):
                 "FERClassifier takes numeric pixel arrays; X holds strings. Put "
                 "PixelStringTransformer (and PixelNormalizer) before it in a pipeline."
             ) from None
+    accepted = (
+        f"faces of shape (n, {N_PIXELS}), (n, {IMAGE_SIZE}, {IMAGE_SIZE}) or "
+        f"(n, {IMAGE_SIZE}, {IMAGE_SIZE}, 1)"
+    )
     if X.ndim > 2:
         if X.shape[1:] not in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE, IMAGE_SIZE, 1)):
-            raise ValueError(
-                f"FERClassifier takes faces of shape (n, {N_PIXELS}), (n, {IMAGE_SIZE}, "
-                f"{IMAGE_SIZE}) or (n, {IMAGE_SIZE}, {IMAGE_SIZE}, 1); got X of shape {X.shape}."
-            )
+            raise ValueError(f"FERClassifier takes {accepted}; got X of shape {X.shape}.")
         X = X.reshape(X.shape[0], N_PIXELS)
+    elif X.ndim == 2 and X.shape[1] != N_PIXELS:
+        raise ValueError(
+            f"FERClassifier takes {accepted}, i.e. {IMAGE_SIZE}x{IMAGE_SIZE} grayscale faces; "
+            f"got X of shape {X.shape}."
+        )
     return X
 
 
-#: Faces per compiled predict step (fastest on 2 CPU cores among 32-1024).
-_PREDICT_BATCH = 256
+def _shifted(faces, dy, dx):
+    """Faces (n, 48, 48) moved by (dy, dx) pixels, edges repeated into the gap."""
+    pad = max(abs(dy), abs(dx))
+    padded = np.pad(faces, ((0, 0), (pad, pad), (pad, pad)), mode="edge")
+    top, left = pad - dy, pad - dx
+    return padded[:, top : top + IMAGE_SIZE, left : left + IMAGE_SIZE]
 
 
-def _predict_batch(model, X, size):
-    """Predict one batch, padded to a power of two so the step is traced for few shapes."""
-    n = len(X)
-    padded = min(size, 1 << (n - 1).bit_length())
-    if padded > n:
-        X = np.concatenate([X, np.zeros((padded - n, *X.shape[1:]), dtype=X.dtype)])
-    return keras.ops.convert_to_numpy(model.predict_on_batch(X))[:n]
+def tta_views(X, tta, crop_size=None):
+    """The views of each face that test-time augmentation averages over.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, 2304)
+        Faces as the network takes them.
+    tta : {"flip", "ten_crop"} or None
+        None: the faces themselves. ``"flip"``: the faces and their mirror
+        images. ``"ten_crop"``: the faces shifted so that the network's
+        central crop sees the centre and the four corner crops, each also
+        mirrored (ten views).
+    crop_size : int, default=None
+        The network's crop (``FERClassifier(crop_size=...)``); the corner
+        shift is half the margin, or 2 pixels without a crop.
+
+    Returns
+    -------
+    list of ndarray of shape (n_samples, 2304)
+        One array per view.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer._classifier import tta_views
+    >>> faces = np.arange(2 * 2304, dtype=np.float32).reshape(2, 2304)
+    >>> [len(tta_views(faces, t, crop_size=44)) for t in (None, "flip", "ten_crop")]
+    [1, 2, 10]
+    >>> flipped = tta_views(faces, "flip")[1].reshape(2, 48, 48)
+    >>> bool(np.array_equal(flipped[:, :, 0], faces.reshape(2, 48, 48)[:, :, -1]))
+    True
+    """
+    if tta is None:
+        return [X]
+    faces = X.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+    if tta == "flip":
+        shifts = [(0, 0)]
+    else:
+        d = (IMAGE_SIZE - crop_size) // 2 if crop_size else 2
+        shifts = [(0, 0), (d, d), (d, -d), (-d, d), (-d, -d)]
+    views = []
+    for dy, dx in shifts:
+        moved = _shifted(faces, dy, dx) if (dy or dx) else faces
+        views += [moved.reshape(len(X), -1), moved[:, :, ::-1].reshape(len(X), -1)]
+    return views
+
+
+def _check_rates(value, name):
+    """Dropout rates: one float or a sequence, each in [0, 1)."""
+    rates = value if isinstance(value, (list, tuple)) else [value]
+    for rate in rates:
+        if not isinstance(rate, Real) or isinstance(rate, bool) or not 0 <= rate < 1:
+            raise ValueError(
+                f"The '{name}' parameter of FERClassifier must hold rates in [0, 1); got {value!r}."
+            )
 
 
 class FERClassifier(KerasClassifier):
@@ -93,6 +149,9 @@ class FERClassifier(KerasClassifier):
     :class:`PixelNormalizer`), of shape (n, 2304), (n, 48, 48) or
     (n, 48, 48, 1); ``n_features_in_`` is always 2304. ``y`` holds integer
     labels or emotion names; ``classes_`` are the sorted distinct labels.
+    When the classes are FER2013's emotions, integer labels 0-6 and emotion
+    names are interchangeable in ``score``, ``partial_fit`` and warm-started
+    ``fit``.
 
     Parameters
     ----------
@@ -180,7 +239,9 @@ class FERClassifier(KerasClassifier):
     epochs : int, default=100
         Number of passes over the training data.
     verbose : int, default=0
-        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
+        0 silent; 1 progress within every epoch (faces done, faces/s, time
+        left: a bar on a terminal, a line every 10 s in a log); 2 Keras' one
+        line per epoch.
     callbacks : list of keras.callbacks.Callback classes or instances, default=None
         Keras callbacks. Pass classes with routed ``callbacks__*`` parameters
         so each clone (e.g. in ``GridSearchCV``) gets its own instances.
@@ -203,10 +264,19 @@ class FERClassifier(KerasClassifier):
         that two fits give identical predictions.
     checkpoint_dir : str or path-like, default=None
         If set, the model, optimizer state, history and callback counters are
-        saved there after every epoch, and ``fit`` resumes from the last
-        finished epoch when the folder already holds a checkpoint (so an
-        interrupted run loses at most one epoch). A finished run's
-        checkpoint makes ``fit`` load the model without training.
+        saved there after every epoch, with a fingerprint of the fit: the
+        parameters that shape what it learns, the classes, and the training
+        data's shape and content hash. See ``resume``.
+    resume : bool or "if_matching", default=False
+        What ``fit`` does with a checkpoint already in ``checkpoint_dir``.
+        False: start a new fit (a checkpoint of a different fit is replaced,
+        with a warning). True: continue the checkpointed fit from its last
+        finished epoch (a finished one is loaded without training), and
+        raise an error naming what differs if the checkpoint was written by
+        a different fit. ``"if_matching"``: continue a matching checkpoint,
+        otherwise warn and start a new fit. A checkpoint is never used for a
+        fit it does not match, so clones in ``cross_validate`` or
+        ``GridSearchCV`` sharing a folder stay independent.
     train_dtype : {"float32", "bfloat16"}, default="float32"
         Compute dtype of training. ``"bfloat16"`` computes every layer but
         the softmax output in bfloat16 with float32 weights (Keras'
@@ -224,6 +294,12 @@ class FERClassifier(KerasClassifier):
         changed 14 of the pretrained model's 3,589 predictions and its
         accuracy from 66.40% to 66.29%. CPUs without native bfloat16 run it
         slower.
+    tta : {"flip", "ten_crop"} or None, default=None
+        Test-time augmentation of ``predict`` and ``predict_proba``: average
+        the probabilities over each face and its mirror image (``"flip"``),
+        or over five crops (centre and corners, shifted by the crop margin,
+        or 2 pixels without ``crop_size``) and their mirrors
+        (``"ten_crop"``). None predicts each face once.
     **kwargs
         Other scikeras parameters, including routed ones such as
         ``optimizer__momentum``, ``fit__validation_data`` or
@@ -242,6 +318,11 @@ class FERClassifier(KerasClassifier):
     history_ : dict of str to list
         Per-epoch metrics (``loss``, ``accuracy``, and ``val_*`` with
         validation data).
+    predictor_ : keras.Model
+        The prediction graph over ``model_``'s own variables (BatchNorm
+        folded on the fly, dropout and augmentation left out; see
+        :func:`skfer.models._inference.inference_model`), so it always
+        predicts with ``model_``'s current weights.
 
     See Also
     --------
@@ -258,6 +339,47 @@ class FERClassifier(KerasClassifier):
     >>> clf.predict(X[:3]).shape, clf.n_features_in_
     ((3,), 2304)
     """
+
+    _parameter_constraints = {
+        "filters": ["array-like"],
+        "kernel_sizes": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "dense_units": [Interval(Integral, 1, None, closed="left")],
+        "dense_dropout": [Interval(Real, 0, 1, closed="left")],
+        "activation": [str, callable],
+        "augment": ["boolean"],
+        "rotation": [Interval(Real, 0, 180, closed="both")],
+        "shift": [Interval(Real, 0, 1, closed="left")],
+        "shear": [Interval(Real, 0, 90, closed="left")],
+        "zoom": [Interval(Real, 0, 1, closed="left")],
+        "horizontal_flip": ["boolean"],
+        "crop_size": [Interval(Integral, 8, IMAGE_SIZE, closed="both"), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 0, None, closed="left")],
+        "lr_schedule": [StrOptions(set(SCHEDULES)), None],
+        "lr_factor": [Interval(Real, 0, 1, closed="neither")],
+        "lr_patience": [Interval(Integral, 0, None, closed="left")],
+        "min_lr": [Interval(Real, 0, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "optimizer": [str, type, keras.optimizers.Optimizer],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
+        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "shuffle": ["boolean"],
+        "warm_start": ["boolean"],
+        "freeze_blocks": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "resume": ["boolean", StrOptions({"if_matching"})],
+        "train_dtype": [StrOptions(set(DTYPES))],
+        "predict_dtype": [StrOptions(set(DTYPES))],
+        "tta": [StrOptions(set(TTA)), None],
+    }
 
     def __init__(
         self,
@@ -299,8 +421,10 @@ class FERClassifier(KerasClassifier):
         freeze_blocks=0,
         random_state=None,
         checkpoint_dir=None,
+        resume=False,
         train_dtype="float32",
         predict_dtype="float32",
+        tta=None,
         **kwargs,
     ):
         super().__init__(
@@ -341,13 +465,19 @@ class FERClassifier(KerasClassifier):
         self.warmup_epochs = warmup_epochs
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
-        self.checkpoint_dir = checkpoint_dir
         self.freeze_blocks = freeze_blocks
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
         self.train_dtype = train_dtype
         self.predict_dtype = predict_dtype
+        self.tta = tta
 
-    # scikeras seeds through a TensorFlow-only context manager that leaves op
-    # determinism on; FERClassifier seeds every backend itself in `_seeded`.
+    # -- scikeras extension points -------------------------------------------------
+
+    # scikeras seeds through a TensorFlow-only context that leaves op
+    # determinism on (after which unseeded fits fail); FERClassifier seeds
+    # every backend itself (skfer._seeding.seeded). This is the one private
+    # scikeras name FERClassifier overrides.
     @property
     def _random_state(self):
         return None
@@ -357,7 +487,7 @@ class FERClassifier(KerasClassifier):
         pass
 
     def _keras_build_fn(self, compile_kwargs, meta):
-        seed = self.random_state if isinstance(self.random_state, numbers.Integral) else None
+        seed = seed_from(self.random_state)
         augmentation = (
             augmentation_layers(
                 rotation=self.rotation,
@@ -413,13 +543,18 @@ class FERClassifier(KerasClassifier):
             check_classification_targets(y)
             if len(np.unique(np.asarray(y))) < 2:
                 raise ValueError("FERClassifier needs at least 2 classes in y; got 1 class.")
-        X, y = super()._validate_data(_flatten_faces(X), y, reset=reset, y_numeric=y_numeric)
-        if X is not None and X.shape[1] != N_PIXELS:
-            raise ValueError(
-                f"FERClassifier takes {IMAGE_SIZE}x{IMAGE_SIZE} faces, {N_PIXELS} features "
-                f"per row; got X of shape {X.shape}."
-            )
+        return super()._validate_data(_faces_2d(X), y, reset=reset, y_numeric=y_numeric)
+
+    def _initialize(self, X, y=None):
+        X, y = super()._initialize(X, y)
+        self.predictor_ = inference_model(self.model_, self.predict_dtype)
         return X, y
+
+    # -- training ------------------------------------------------------------------
+
+    def _check_params(self):
+        self._validate_params()
+        _check_rates(self.dropout, "dropout")
 
     def _encode_validation(self, validation_data):
         try:
@@ -429,47 +564,40 @@ class FERClassifier(KerasClassifier):
                 "validation_data must be a pair (X_val, y_val); got "
                 f"{type(validation_data).__name__}."
             ) from None
-        X_val, y_val = self._validate_data(X_val, y_val)
+        X_val, y_val = self._validate_data(X_val, align_labels(y_val, self.classes_))
         return self.feature_encoder_.transform(X_val), self.target_encoder_.transform(y_val)
 
-    def _freeze(self):
-        """Set which conv blocks train; compile again if that changed."""
-        blocks = range(1, self.freeze_blocks + 1)
-        frozen = tuple(f"{kind}{block}_" for block in blocks for kind in ("conv", "bn"))
-        changed = False
-        for layer in self.model_.layers:
-            if layer.name.startswith(("conv", "bn")) and layer.name[-1].isdigit():
-                trainable = not layer.name.startswith(frozen)
-                changed |= layer.trainable != trainable
-                layer.trainable = trainable
-        if changed:
-            self.model_.compile(**self._get_compile_kwargs())
-
-    def _new_head(self, X, y):
-        """Rebuild for the labels of ``y``, keeping every layer but the output one."""
-        previous = self.model_
-        self.initialize(X, y)
-        for layer in self.model_.layers:
-            if layer.name != OUTPUT_LAYER and layer.weights:
-                layer.set_weights(previous.get_layer(layer.name).get_weights())
-
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        self._freeze()
+        partial = kwargs.pop("_partial", False)
+        if freeze_blocks(self.model_, self.freeze_blocks):
+            self.model_.compile(**self._get_compile_kwargs())
         validation_data = kwargs.pop("validation_data", None)
         if validation_data is not None:
             kwargs["validation_data"] = self._encode_validation(validation_data)
         split = kwargs.get("validation_split", self.validation_split)
         recipe = recipe_callbacks(self, validation_data is not None or split > 0)
-        resumed = getattr(self, "_resumed", None)
         if self.checkpoint_dir is not None:
+            current = fingerprint(self, X, y)
+            resumed = None if partial else load_checkpoint(self.checkpoint_dir, current, self.resume)
+            if resumed is not None:
+                self.model_ = resumed["model"]
+                self.predictor_ = inference_model(self.model_, self.predict_dtype)
+                self.history_ = defaultdict(list, resumed["history"])
+                end = initial_epoch + epochs
+                if resumed["finished"] or resumed["epoch"] >= end:
+                    return
+                initial_epoch, epochs, warm_start = resumed["epoch"], end - resumed["epoch"], True
+            history = getattr(self, "history_", None) if (resumed is not None or partial) else None
             recipe.append(
-                EpochCheckpoint(
-                    self.checkpoint_dir,
-                    watched=recipe,
-                    resumed=resumed,
-                    history=self.history_ if resumed else None,
+                Checkpoint(
+                    self.checkpoint_dir, current, watched=list(recipe), resumed=resumed,
+                    history=history, finish=not partial,
                 )
             )
+        if self.verbose == 1:
+            n_fit = len(X) - int(len(X) * split)
+            recipe.append(EpochProgress(n_fit, initial_epoch + epochs))
+            kwargs["verbose"] = 0
         user_callbacks = self._fit_callbacks
         self._fit_callbacks = user_callbacks + recipe
         try:
@@ -492,9 +620,9 @@ class FERClassifier(KerasClassifier):
             Weight of each face in the loss.
         validation_data : tuple (X_val, y_val), default=None
             Faces and labels, prepared like ``X`` and ``y``, evaluated after
-            every epoch; they drive early stopping and learning-rate
-            reduction. In a pipeline use :class:`FERPipeline`, which passes
-            ``X_val`` through the preprocessing steps first.
+            every epoch; they drive early stopping and the plateau schedule.
+            In a pipeline use :class:`FERPipeline`, which passes ``X_val``
+            through the preprocessing steps first.
         **kwargs
             Passed to ``keras.Model.fit`` (prefer routed ``fit__*`` parameters).
 
@@ -503,58 +631,48 @@ class FERClassifier(KerasClassifier):
         self : FERClassifier
             The fitted classifier.
         """
-        check_dtype(self.train_dtype, "train_dtype")
-        check_dtype(self.predict_dtype, "predict_dtype")
-        if self.lr_schedule is not None and self.lr_schedule not in SCHEDULES:
-            raise ValueError(
-                f"lr_schedule must be one of {SCHEDULES} or None; got {self.lr_schedule!r}."
-            )
+        self._check_params()
         if validation_data is not None:
             kwargs["validation_data"] = validation_data
-        self._resumed = None if self.checkpoint_dir is None else load_checkpoint(self.checkpoint_dir)
-        try:
-            with _seeded(self.random_state):
-                if self._resumed is None:
-                    if self.warm_start and self.initialized_:
-                        self._warm_start(X, y)
-                    super().fit(X, y, sample_weight=sample_weight, **kwargs)
-                    # scikeras clears classes_ in fit and sets it again only when it
-                    # builds a new model, so a warm start would leave it None.
-                    self.classes_ = self.target_encoder_.classes_
-                    return self
-                return self._resume(X, y, sample_weight, **kwargs)
-        finally:
-            del self._resumed
+        with seeded(self.random_state):
+            if self.warm_start and self.initialized_:
+                y = align_labels(y, self.classes_)
+                self._warm_start(X, y)
+            super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        # scikeras clears classes_ in fit and sets it again only when it
+        # builds a new model, so a warm start would leave it None.
+        self.classes_ = self.target_encoder_.classes_
+        return self
 
     def _warm_start(self, X, y):
-        """Keep the fitted weights; new output layer if the labels changed; fresh optimizer.
+        """Keep the fitted weights; new output layer if the labels differ; fresh optimizer.
 
         The callbacks are made again from the current parameters: scikeras
         would keep the instances made when the model was first built.
         """
-        if set(np.unique(np.asarray(y)).tolist()) != set(self.classes_.tolist()):
-            self._new_head(X, y)
+        new = np.unique(np.asarray(y))
+        if set(new.tolist()) != set(self.classes_.tolist()):
+            warnings.warn(
+                f"warm_start: y holds the classes {new.tolist()}, the fitted network "
+                f"{self.classes_.tolist()}; the output layer is replaced by a new, untrained "
+                "one for the new classes (the rest of the network keeps its weights).",
+                UserWarning,
+                stacklevel=3,
+            )
+            previous = self.model_
+            self.initialize(X, y)
+            transfer_body(previous, self.model_)
         else:
             self.model_.compile(**self._get_compile_kwargs())
             self._initialize_callbacks()
 
-    def _resume(self, X, y, sample_weight, **kwargs):
-        """Continue a checkpointed fit from its last finished epoch."""
-        state = self._resumed
-        self.initialize(X, y)
-        self.model_ = state["model"]
-        self.history_ = defaultdict(list, state["history"])
-        done = state["epoch"]
-        if state["finished"] or done >= self.epochs:
-            return self
-        self._fit(
-            X, y, sample_weight=sample_weight, warm_start=True,
-            epochs=self.epochs - done, initial_epoch=done, **kwargs,
-        )
-        return self
-
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """Train for one more epoch, keeping the model and its history.
+
+        The first call on an unfitted classifier builds the network, seeded
+        by ``random_state``; later calls continue without reseeding. With
+        ``checkpoint_dir``, the checkpoint counts every epoch trained and is
+        not marked finished.
 
         Parameters
         ----------
@@ -572,26 +690,43 @@ class FERClassifier(KerasClassifier):
         self : FERClassifier
             The classifier, trained one epoch more.
         """
-        with _seeded(self.random_state):
-            return super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
+        self._check_params()
+        if self.initialized_:
+            y = align_labels(y, self.classes_)
+            return super().partial_fit(X, y, sample_weight=sample_weight, _partial=True, **kwargs)
+        with seeded(self.random_state):
+            return super().partial_fit(X, y, sample_weight=sample_weight, _partial=True, **kwargs)
+
+    # -- prediction ----------------------------------------------------------------
+
+    def _predictor(self):
+        """``predictor_`` if it was made for ``model_`` and ``predict_dtype``, else a new one."""
+        self._validate_params_subset(("predict_dtype", "tta"))
+        predictor = getattr(self, "predictor_", None)
+        current = (
+            predictor is not None
+            and predictor.layers[-1] is self.model_.get_layer(OUTPUT_LAYER)
+            and (predictor.layers[1].dtype_policy.name == DTYPES[self.predict_dtype])
+        )
+        return predictor if current else inference_model(self.model_, self.predict_dtype)
+
+    def _validate_params_subset(self, names):
+        validate_parameter_constraints(
+            {name: self._parameter_constraints[name] for name in names},
+            {name: getattr(self, name) for name in names},
+            caller_name=type(self).__name__,
+        )
 
     def _predict_raw(self, X, **kwargs):
-        """Predict through the inference copy's compiled step in batches of 256 faces.
-
-        ``keras.Model.predict`` spends milliseconds per call on its data
-        adapter and callbacks, more than one face takes; ``predict_on_batch``
-        runs the compiled step without them, on a copy of the network with
-        BatchNorm folded into the convolutions (see ``predict_dtype``).
-        """
+        """Class probabilities through ``predictor_``, averaged over the ``tta`` views."""
         if kwargs or not self.initialized_:
             return super()._predict_raw(X, **kwargs)
         X, _ = self._validate_data(X, reset=False)
         X = self.feature_encoder_.transform(X)
-        model = cached_inference_model(self.model_, self.predict_dtype)
-        size = getattr(self, "predict__batch_size", None) or _PREDICT_BATCH
-        return np.concatenate(
-            [_predict_batch(model, X[i : i + size], size) for i in range(0, len(X), size)]
-        )
+        predictor = self._predictor()
+        size = getattr(self, "predict__batch_size", None) or PREDICT_BATCH
+        views = tta_views(np.asarray(X, dtype=np.float32), self.tta, self.crop_size)
+        return sum(predict_in_batches(predictor, view, size) for view in views) / len(views)
 
     def predict(self, X, **kwargs):
         """Predict the emotion (class label) of each face.
@@ -610,10 +745,7 @@ class FERClassifier(KerasClassifier):
         """
         if kwargs:
             return super().predict(X, **kwargs)
-        proba = self._predict_raw(X)
-        if self.y_ndim_ != 1:
-            return self.target_encoder_.inverse_transform(proba)
-        return self.classes_[proba.argmax(axis=1)]
+        return self.classes_[self._predict_raw(X).argmax(axis=1)]
 
     def predict_proba(self, X, **kwargs):
         """Probability of each class for each face.
@@ -633,6 +765,32 @@ class FERClassifier(KerasClassifier):
         if kwargs:
             return super().predict_proba(X, **kwargs).reshape(-1, self.n_classes_)
         return self._predict_raw(X).reshape(-1, self.n_classes_)
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on faces ``X`` with labels ``y``.
+
+        Integer FER2013 labels and emotion names are interchangeable when
+        the classes are FER2013 emotions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2304), (n_samples, 48, 48) or (n_samples, 48, 48, 1)
+            Normalized faces.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each face.
+
+        Returns
+        -------
+        float
+            Fraction of faces classified correctly.
+        """
+        from sklearn.metrics import accuracy_score
+
+        check_is_fitted(self, "model_")
+        y = align_labels(y, self.classes_)
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
     def summary(self):
         """Return the Keras model summary as text.
@@ -655,6 +813,19 @@ class FERClassifier(KerasClassifier):
         lines = []
         self.model_.summary(print_fn=lambda text, *args, **kwargs: lines.append(text))
         return "\n".join(lines)
+
+    # -- persistence and tags --------------------------------------------------------
+
+    def __getstate__(self):
+        # The prediction graph is derived from model_; it is made again on load.
+        state = super().__getstate__()
+        state.pop("predictor_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "model_" in state:
+            self.predictor_ = inference_model(self.model_, self.predict_dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -5,6 +5,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from skfer import FERClassifier
 
@@ -25,7 +26,8 @@ FERClassifier(**{params}, callbacks=[Slow]).fit(X, y)
 
 
 def test_killed_fit_resumes_from_last_finished_epoch(tmp_path):
-    params = {**TINY, "epochs": 8, "random_state": 0, "checkpoint_dir": str(tmp_path / "ckpt")}
+    params = {**TINY, "epochs": 8, "random_state": 0, "checkpoint_dir": str(tmp_path / "ckpt"),
+              "resume": True}
     state_file = tmp_path / "ckpt" / "state.json"
     run = subprocess.Popen([sys.executable, "-c", _SCRIPT.replace("{params}", repr(params))])
     deadline = time.monotonic() + 120
@@ -50,3 +52,72 @@ def test_killed_fit_resumes_from_last_finished_epoch(tmp_path):
 
     again = FERClassifier(**params).fit(X, y)  # a finished checkpoint loads without training
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def _data(n=60):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 2304), dtype=np.float32), np.arange(n) % 3
+
+
+def test_cross_validation_with_a_shared_checkpoint_dir_gives_independent_folds(tmp_path):
+    # Folds 2 and 3 used to load fold 1's finished checkpoint: three identical models.
+    from sklearn.model_selection import cross_validate
+
+    X, y = _data()
+    clf = FERClassifier(**TINY, random_state=0, checkpoint_dir=str(tmp_path))
+    with pytest.warns(UserWarning, match="written by a different fit"):
+        fitted = cross_validate(clf, X, y, cv=3, return_estimator=True)["estimator"]
+    kernels = [e.model_.get_layer("conv1_1").get_weights()[0] for e in fitted]
+    assert not np.allclose(kernels[0], kernels[1]) and not np.allclose(kernels[1], kernels[2])
+
+
+def test_resuming_a_checkpoint_of_other_parameters_or_data_says_what_differs(tmp_path):
+    X, y = _data()
+    FERClassifier(**TINY, random_state=0, checkpoint_dir=str(tmp_path)).fit(X[:30], y[:30])
+    changed = FERClassifier(**{**TINY, "filters": (8,)}, random_state=0,
+                            checkpoint_dir=str(tmp_path), resume=True)
+    with pytest.raises(ValueError, match=r"filters=\(4,\) in the checkpoint, \(8,\) now.*30 training faces"):
+        changed.fit(X, y)
+    with pytest.warns(UserWarning, match="filters=.*will be replaced"):
+        changed.set_params(resume="if_matching").fit(X, y)
+    assert changed.model_.get_layer("conv1_1").get_weights()[0].shape[-1] == 8
+    assert len(changed.history_["loss"]) == TINY["epochs"]
+
+
+def test_partial_fit_counts_epochs_and_never_marks_the_checkpoint_finished(tmp_path):
+    X, y = _data()
+    params = {**TINY, "epochs": 4, "random_state": 0, "checkpoint_dir": str(tmp_path)}
+    clf = FERClassifier(**params)
+    clf.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["epoch"] == 2 and not state["finished"] and len(state["history"]["loss"]) == 2
+    resumed = FERClassifier(**params, resume=True).fit(X, y)  # trains the 2 epochs left
+    assert len(resumed.history_["loss"]) == 4
+    assert resumed.history_["loss"][:2] == state["history"]["loss"]
+
+
+def test_early_stopping_and_plateau_counters_survive_a_resume(tmp_path, monkeypatch):
+    import skfer._classifier as classifier_module
+
+    X, y = _data()
+    params = {**TINY, "epochs": 3, "random_state": 0, "checkpoint_dir": str(tmp_path),
+              "resume": True, "patience": 50, "lr_patience": 50}
+    FERClassifier(**params).fit(X, y, validation_data=(X, y))
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["callbacks"]["EarlyStopping"]["best"] == max(state["history"]["val_accuracy"])
+    # An unreachable best accuracy, so only a restored counter can hold it.
+    state["callbacks"]["EarlyStopping"].update(best=2.0, wait=7.0)
+    state["callbacks"]["ReduceLROnPlateau"].update(best=2.0, wait=5.0)
+    state["finished"] = False
+    (tmp_path / "state.json").write_text(json.dumps(state))
+
+    made = []
+    real = classifier_module.recipe_callbacks
+    monkeypatch.setattr(classifier_module, "recipe_callbacks",
+                        lambda *args: made.extend(real(*args)) or made)
+    resumed = FERClassifier(**{**params, "epochs": 5}).fit(X, y, validation_data=(X, y))
+    stopping, plateau = made[:2]
+    assert stopping.best == 2.0 and stopping.wait == 7 + 2
+    assert plateau.best == 2.0 and plateau.wait == 5 + 2
+    assert resumed.history_["val_accuracy"][:3] == state["history"]["val_accuracy"]

@@ -6,7 +6,7 @@ import pytest
 
 from skfer import FERClassifier
 from skfer.models import augmentation_layers, build_dcnn
-from skfer.models._inference import cached_inference_model, inference_model
+from skfer.models._inference import inference_model
 
 from .conftest import TINY
 
@@ -27,10 +27,22 @@ def test_inference_copy_folds_batch_norm_and_drops_training_layers():
             layer.set_weights([rng.uniform(0.5, 2, gamma.shape), rng.normal(size=beta.shape),
                                rng.normal(size=mean.shape), rng.uniform(0.5, 2, variance.shape)])
     X = rng.random((4, 2304), dtype=np.float32)
-    copy = inference_model(model)
-    kinds = {type(layer).__name__ for layer in copy.layers}
+    graph = inference_model(model)
+    kinds = {type(layer).__name__ for layer in graph.layers}
     assert not kinds & {"BatchNormalization", "Dropout", "RandomAffine"}
-    np.testing.assert_allclose(copy.predict_on_batch(X), model.predict_on_batch(X), atol=1e-5)
+    np.testing.assert_allclose(graph.predict_on_batch(X), model.predict_on_batch(X), atol=1e-5)
+
+
+def test_predictions_follow_weights_set_on_any_layer(fitted):
+    # The prediction graph used to be a cached copy keyed on the output bias:
+    # weights set on a convolution afterwards were silently ignored.
+    clf, X, _ = fitted
+    before = clf.predict_proba(X)
+    kernel, bias = clf.model_.get_layer("conv1_1").get_weights()
+    clf.model_.get_layer("conv1_1").set_weights([kernel * 3, bias + 0.5])
+    after = clf.predict_proba(X)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, clf.model_.predict(X, verbose=0), atol=1e-5)
 
 
 def test_predictions_match_the_keras_model(fitted):
@@ -62,13 +74,16 @@ def test_bfloat16_predictions_are_close(fitted):
     assert proba.dtype == np.float32
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-3)
     np.testing.assert_allclose(proba, reference, atol=0.05)
-    assert cached_inference_model(clf.model_, "bfloat16").layers[2].compute_dtype == "bfloat16"
+    assert clf.predictor_.layers[2].compute_dtype == "float32"  # made at fit for float32
 
 
-def test_unknown_predict_dtype_is_refused_before_training(faces):
+def test_unknown_predict_dtype_is_refused_before_training_and_at_prediction(fitted, faces):
     X, y = faces
-    with pytest.raises(ValueError, match=r"predict_dtype must be one of \['bfloat16', 'float32'\]; got 'float16'"):
+    with pytest.raises(ValueError, match="'predict_dtype' parameter of FERClassifier must be"):
         FERClassifier(**TINY, predict_dtype="float16").fit(X, y)
+    clf = fitted[0].set_params(predict_dtype="float16")
+    with pytest.raises(ValueError, match="'predict_dtype' parameter of FERClassifier must be"):
+        clf.predict(X)
 
 
 def test_prediction_leaves_the_estimator_unchanged(fitted):
@@ -88,5 +103,5 @@ def test_bfloat16_training_keeps_float32_weights_and_output(faces):
     assert clf.model_.get_layer("conv1_1").kernel.dtype == "float32"
     assert clf.model_.get_layer("emotion").compute_dtype == "float32"
     np.testing.assert_allclose(clf.predict_proba(X / 255).sum(axis=1), 1, rtol=1e-5)
-    with pytest.raises(ValueError, match="train_dtype must be one of"):
+    with pytest.raises(ValueError, match="'train_dtype' parameter of FERClassifier must be"):
         clf.set_params(train_dtype="half").fit(X / 255, y)

@@ -1,69 +1,102 @@
-"""A prediction-only copy of a trained DCNN, with BatchNormalization folded in."""
-
-import weakref
+"""Prediction through a trained network's own weights, with BatchNorm folded on the fly."""
 
 import keras
 import numpy as np
+from keras import ops
 
 from ._augmentation import RandomAffine
 from ._dcnn import OUTPUT_LAYER
 
-#: Layers that are the identity at inference, left out of the copy.
+#: Layers that are the identity at inference, left out of the prediction graph.
 _TRAINING_ONLY = (keras.layers.Dropout, keras.layers.RandomFlip, RandomAffine)
 
-#: Each model's latest inference copy, with the key it was made for.
-_COPIES = weakref.WeakKeyDictionary()
-
-#: Compute dtypes of ``inference_model`` and the Keras dtype policy of each.
+#: Compute dtypes of prediction and the Keras dtype policy of each.
 DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+
+#: Faces per compiled predict step (fastest on 2 CPU cores among 32-1024).
+PREDICT_BATCH = 256
 
 
 def check_dtype(dtype, name="dtype"):
-    """Return the Keras dtype policy of ``dtype``, a key of ``DTYPES``; ``name`` is for the error."""
+    """Return the Keras dtype policy of ``dtype``, a key of ``DTYPES``; ``name`` is for the error.
+
+    Examples
+    --------
+    >>> from skfer.models._inference import check_dtype
+    >>> check_dtype("bfloat16")
+    'mixed_bfloat16'
+    """
     if dtype not in DTYPES:
         raise ValueError(f"{name} must be one of {sorted(DTYPES)}; got {dtype!r}.")
     return DTYPES[dtype]
 
 
-def _numpy(variable):
-    return np.asarray(keras.ops.convert_to_numpy(variable))
+class _FoldedBatchNorm(keras.layers.Layer):
+    """A Conv2D or Dense layer followed by BatchNormalization, as one affine layer.
+
+    The folded kernel and bias are computed from the two layers' variables
+    at every call, so the layer always predicts with the current weights:
+    it holds references to the trained layers, never copies.
+    """
+
+    def __init__(self, layer, batch_norm, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = layer
+        self.batch_norm = batch_norm
+
+    def call(self, x):
+        layer, bn = self.layer, self.batch_norm
+        scale = ops.rsqrt(bn.moving_variance + bn.epsilon)
+        if bn.scale:
+            scale = scale * bn.gamma
+        shift = -bn.moving_mean * scale
+        if layer.use_bias:
+            shift = shift + layer.bias * scale
+        if bn.center:
+            shift = shift + bn.beta
+        kernel = ops.cast(layer.kernel * scale, self.compute_dtype)
+        if isinstance(layer, keras.layers.Conv2D):
+            y = ops.conv(
+                x, kernel, strides=layer.strides, padding=layer.padding,
+                dilation_rate=layer.dilation_rate,
+            )
+        else:
+            y = ops.matmul(x, kernel)
+        y = y + ops.cast(shift, self.compute_dtype)
+        return layer.activation(y) if layer.activation is not None else y
 
 
-def _folded(layer, batch_norm):
-    """Kernel and bias of ``layer`` with ``batch_norm`` (at inference) applied to its output."""
-    kernel = _numpy(layer.kernel)
-    bias = _numpy(layer.bias) if layer.use_bias else np.zeros(kernel.shape[-1], kernel.dtype)
-    gamma = _numpy(batch_norm.gamma) if batch_norm.scale else 1.0
-    beta = _numpy(batch_norm.beta) if batch_norm.center else 0.0
-    mean, variance = _numpy(batch_norm.moving_mean), _numpy(batch_norm.moving_variance)
-    scale = gamma / np.sqrt(variance + batch_norm.epsilon)
-    return [kernel * scale, (bias - mean) * scale + beta]
+def _is_chain(model):
+    """Whether every layer feeds only the next one (the DCNN and VGG builders)."""
+    return all(len(layer._inbound_nodes) <= 1 for layer in model.layers) and all(
+        len(node.parent_nodes) <= 1 for layer in model.layers for node in layer._inbound_nodes
+    )
 
 
 def inference_model(model, dtype="float32"):
-    """Copy a trained DCNN for fast prediction: BatchNorm folded, training-only layers dropped.
+    """A prediction graph over ``model``'s own weights: BatchNorm folded, training-only layers dropped.
 
-    Each BatchNormalization that follows a Conv2D or Dense layer becomes part
-    of that layer's kernel and bias, and Dropout and augmentation layers,
-    which do nothing at inference, are left out. The copy predicts what
-    ``model`` predicts (to float32 rounding) with fewer, cheaper operations.
-    It holds copies of the weights: train ``model``, then copy it again.
+    Each BatchNormalization that follows a Conv2D or Dense layer is merged
+    into it, and Dropout and augmentation layers, which do nothing at
+    inference, are left out. The graph shares ``model``'s variables instead
+    of copying them, so it predicts with whatever weights ``model`` holds
+    now, after any fit or ``set_weights``. Networks that are not a single
+    chain of layers (a ResNet) are returned as they are.
 
     Parameters
     ----------
     model : keras.Model
-        A network built by :func:`build_dcnn` (one chain of layers).
+        A network built by skfer's builders.
     dtype : {"float32", "bfloat16"}, default="float32"
-        Compute dtype of the copy. ``"bfloat16"`` runs every layer but
-        the softmax output in bfloat16 (Keras' ``mixed_bfloat16`` policy):
-        about twice as fast on CPUs with AVX512-BF16 or AMX, slower on CPUs
-        without them, and its probabilities differ from float32's in the
-        third decimal.
+        Compute dtype. ``"bfloat16"`` runs every layer but the softmax
+        output in bfloat16 (Keras' ``mixed_bfloat16`` policy): about twice
+        as fast on CPUs with AVX512-BF16 or AMX, slower on CPUs without
+        them; its probabilities differ from float32's in the third decimal.
 
     Returns
     -------
     keras.Model
-        The prediction-only copy, same input and output shapes as ``model``.
+        The prediction graph, same input and output shapes as ``model``.
 
     Examples
     --------
@@ -72,47 +105,69 @@ def inference_model(model, dtype="float32"):
     >>> from skfer.models._inference import inference_model
     >>> model = build_dcnn()
     >>> fast = inference_model(model)
-    >>> len(fast.layers) < len(model.layers)
-    True
     >>> faces = np.random.default_rng(0).random((2, 2304), dtype=np.float32)
     >>> bool(np.allclose(fast.predict_on_batch(faces), model.predict_on_batch(faces), atol=1e-5))
     True
     """
     policy = check_dtype(dtype)
+    if not _is_chain(model):
+        return model
     layers = [layer for layer in model.layers[1:] if not isinstance(layer, _TRAINING_ONLY)]
-    inputs = keras.Input(shape=model.input_shape[1:], name=model.layers[0].name)
-    x = inputs
+    x = inputs = keras.Input(shape=model.input_shape[1:], name=model.layers[0].name)
     i = 0
     while i < len(layers):
         layer = layers[i]
         following = layers[i + 1] if i + 1 < len(layers) else None
-        config = layer.get_config()
-        if layer.name != OUTPUT_LAYER:
-            config["dtype"] = policy
-        weights = layer.get_weights()
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) and isinstance(
             following, keras.layers.BatchNormalization
         ):
-            config["use_bias"] = True
-            weights = _folded(layer, following)
-            i += 1
-        copy = type(layer).from_config(config)
-        x = copy(x)
-        copy.set_weights(weights)
+            x = _FoldedBatchNorm(layer, following, dtype=policy, name=f"{layer.name}_folded")(x)
+            i += 2
+            continue
+        if not layer.weights and layer.name != OUTPUT_LAYER:
+            # A stateless layer (reshape, crop, pooling, activation) in the prediction dtype.
+            layer = type(layer).from_config({**layer.get_config(), "dtype": policy})
+        x = layer(x)
         i += 1
     return keras.Model(inputs, x, name=f"{model.name}_inference")
 
 
-def cached_inference_model(model, dtype="float32"):
-    """``inference_model(model, dtype)``, made once and reused while ``model`` is unchanged.
+def predict_in_batches(model, X, batch_size=PREDICT_BATCH):
+    """Run ``model``'s compiled predict step over ``X`` in batches padded to powers of two.
 
-    The copy is made again when ``dtype`` or the output layer's bias changes,
-    which every training step and every weight load does. The cache holds
-    ``model`` weakly, so it keeps nothing alive and no estimator state.
+    ``keras.Model.predict`` spends milliseconds per call on its data adapter
+    and callbacks, more than one face takes; ``predict_on_batch`` runs the
+    compiled step without them. Padding each batch to a power of two keeps
+    the number of traced shapes small.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The network (e.g. from :func:`inference_model`).
+    X : ndarray of shape (n_samples, ...)
+        Model input.
+    batch_size : int, default=256
+        Largest batch per step.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+        The model's outputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.models import build_dcnn
+    >>> from skfer.models._inference import predict_in_batches
+    >>> predict_in_batches(build_dcnn(), np.zeros((3, 2304), np.float32)).shape
+    (3, 7)
     """
-    bias = keras.ops.convert_to_numpy(model.get_layer(OUTPUT_LAYER).bias).tobytes()
-    key = (dtype, bias)
-    cached = _COPIES.get(model)
-    if cached is None or cached[0] != key:
-        cached = _COPIES[model] = (key, inference_model(model, dtype))
-    return cached[1]
+    outputs = []
+    for start in range(0, len(X), batch_size):
+        batch = X[start : start + batch_size]
+        n = len(batch)
+        padded = min(batch_size, 1 << (n - 1).bit_length())
+        if padded > n:
+            batch = np.concatenate([batch, np.zeros((padded - n, *batch.shape[1:]), batch.dtype)])
+        outputs.append(np.asarray(ops.convert_to_numpy(model.predict_on_batch(batch)))[:n])
+    return np.concatenate(outputs)

@@ -1,0 +1,91 @@
+"""Fine-tuning helpers: freeze conv blocks, move weights onto a new output layer.
+
+They rely on the layer names the builders give: ``conv{b}_{i}`` and
+``bn{b}_{i}`` for block ``b``, and :data:`OUTPUT_LAYER` for the softmax.
+"""
+
+from ._dcnn import OUTPUT_LAYER
+
+
+def _block_of(name):
+    """Block number of a ``conv{b}_{i}`` / ``bn{b}_{i}`` layer name, else None."""
+    for prefix in ("conv", "bn"):
+        head, sep, tail = name.partition("_")
+        if head.startswith(prefix) and head[len(prefix):].isdigit() and sep and tail.isdigit():
+            return int(head[len(prefix):])
+    return None
+
+
+def conv_blocks(model):
+    """Number of conv blocks of a model built by skfer's builders.
+
+    Examples
+    --------
+    >>> from skfer.models import build_dcnn
+    >>> from skfer.models._fine_tune import conv_blocks
+    >>> conv_blocks(build_dcnn())
+    3
+    """
+    return max((_block_of(layer.name) or 0) for layer in model.layers)
+
+
+def freeze_blocks(model, n_blocks):
+    """Freeze the conv and BatchNorm layers of the first ``n_blocks`` blocks; train the rest.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model built by skfer's builders.
+    n_blocks : int
+        Blocks to freeze, from the input, at most :func:`conv_blocks`.
+
+    Returns
+    -------
+    bool
+        Whether any layer's ``trainable`` changed (the model must then be
+        compiled again).
+
+    Raises
+    ------
+    ValueError
+        If ``n_blocks`` exceeds the model's number of blocks.
+
+    Examples
+    --------
+    >>> from skfer.models import build_dcnn
+    >>> from skfer.models._fine_tune import freeze_blocks
+    >>> model = build_dcnn()
+    >>> freeze_blocks(model, 1), model.get_layer("conv1_1").trainable, model.get_layer("conv2_1").trainable
+    (True, False, True)
+    """
+    available = conv_blocks(model)
+    if n_blocks > available:
+        raise ValueError(
+            f"freeze_blocks={n_blocks} exceeds the network's {available} conv blocks."
+        )
+    changed = False
+    for layer in model.layers:
+        block = _block_of(layer.name)
+        if block is not None:
+            trainable = block > n_blocks
+            changed |= layer.trainable != trainable
+            layer.trainable = trainable
+    return changed
+
+
+def transfer_body(source, target):
+    """Copy every layer's weights but the output layer's from ``source`` to ``target``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.models import build_dcnn
+    >>> from skfer.models._fine_tune import transfer_body
+    >>> old, new = build_dcnn(7), build_dcnn(3)
+    >>> transfer_body(old, new)
+    >>> bool(np.array_equal(old.get_layer("conv1_1").get_weights()[0], new.get_layer("conv1_1").get_weights()[0]))
+    True
+    """
+    for layer in target.layers:
+        if layer.name != OUTPUT_LAYER and layer.weights:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
