@@ -53,3 +53,92 @@ def test_predict_writes_one_row_per_face(tmp_path, capsys):
     rows = json.loads(out.read_text())
     assert len(rows) == 1 and rows[0]["emotion"] in {"Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral"}
     assert "1 faces in 1 files" in capsys.readouterr().err
+
+
+def _skfer(*args, cwd=None):
+    """Run the skfer command as a user would, in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "skfer.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.fixture(scope="module")
+def onnx_model(tmp_path_factory):
+    """A tiny pipeline saved with joblib, exported by 'skfer export'."""
+    pytest.importorskip("tf2onnx")
+    import joblib
+    import numpy as np
+
+    from skfer import FERClassifier, make_fer_pipeline
+
+    from .conftest import TINY
+
+    folder = tmp_path_factory.mktemp("model")
+    rng = np.random.default_rng(0)
+    pipe = make_fer_pipeline(FERClassifier(**TINY, random_state=0))
+    pipe.fit(rng.integers(0, 256, (14, 2304)).astype(np.float32), np.arange(14) % 7)
+    joblib.dump(pipe, folder / "pipe.joblib")
+    done = _skfer("export", folder / "pipe.joblib", "-o", folder / "tiny.onnx")
+    assert done.returncode == 0, done.stderr
+    assert "Wrote" in done.stderr and (folder / "tiny.onnx").is_file()
+    return folder / "tiny.onnx"
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """The astronaut, a rocket (no face) and a file that is not an image."""
+    skimage = pytest.importorskip("skimage")
+    import cv2
+
+    folder = tmp_path_factory.mktemp("photos")
+    for name, rgb in {"astronaut.png": skimage.data.astronaut(), "rocket.jpg": skimage.data.rocket()}.items():
+        cv2.imwrite(str(folder / name), rgb[:, :, ::-1])
+    (folder / "broken.png").write_text("not an image")
+    return folder
+
+
+def test_predict_lists_every_file_with_a_status_in_clean_json(onnx_model, photos, tmp_path):
+    out = tmp_path / "faces.json"
+    files = [photos / "astronaut.png", photos / "rocket.jpg", photos / "broken.png"]
+
+    done = _skfer("predict", *files, "--model", onnx_model, "-o", out)
+
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert "\\/" not in text  # slashes are not escaped
+    rows = json.loads(text)
+    assert [(row["file"], row["status"]) for row in rows] == [
+        (str(files[0]), "ok"), (str(files[1]), "no face"), (str(files[2]), "unreadable")
+    ]
+    assert rows[1]["emotion"] is None and rows[2]["Happy"] is None
+    probabilities = [rows[0][name] for name in ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")]
+    assert sum(probabilities) == pytest.approx(1, abs=1e-3)
+    assert all(round(p, 4) == p for p in probabilities)
+    assert "[3/3 files] 1 faces, 0:00 left" in done.stderr
+    assert "1 faces in 3 files; 1 without a face; 1 unreadable" in done.stderr
+
+
+def test_predict_csv_rounds_probabilities_and_quiet_prints_only_the_table(onnx_model, photos):
+    done = _skfer("predict", photos / "astronaut.png", "--model", onnx_model, "-q")
+
+    assert done.returncode == 0 and done.stderr == ""
+    header, row = done.stdout.splitlines()
+    values = dict(zip(header.split(","), row.split(",")))
+    assert values["status"] == "ok" and 0.5 < float(values["score"]) <= 1
+    for name in ("Angry", "Happy", "Neutral"):
+        assert len(values[name].partition(".")[2]) <= 4
+
+
+def test_predict_passes_the_detector_options(onnx_model, photos):
+    done = _skfer("predict", photos / "astronaut.png", "--model", onnx_model, "--min-confidence", "0.99")
+
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[1].endswith(",no face")
+
+
+def test_predict_exits_1_when_no_file_could_be_read(onnx_model, photos, tmp_path):
+    done = _skfer("predict", photos / "broken.png", tmp_path / "missing.png", "--model", onnx_model)
+
+    assert done.returncode == 1
+    assert "none of the 2 files could be read" in done.stderr
+    assert done.stdout.count("unreadable") == 2
