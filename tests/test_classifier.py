@@ -73,7 +73,7 @@ def test_face_shapes_and_emotion_names(faces):
 @pytest.mark.parametrize(
     "X, message",
     [
-        (np.zeros((6, 100)), r"2304 features per row; got X of shape \(6, 100\)"),
+        (np.zeros((6, 100)), r"\(n, 2304\), \(n, 48, 48\) or \(n, 48, 48, 1\), i.e. 48x48 grayscale faces; got X of shape \(6, 100\)"),
         (np.zeros((6, 32, 32)), r"got X of shape \(6, 32, 32\)"),
         (np.array([" ".join(["1"] * 2304)] * 6), "PixelStringTransformer"),
     ],
@@ -154,3 +154,101 @@ def test_fits_on_the_jax_backend():
     )
     env = {"KERAS_BACKEND": "jax", "PATH": ""}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
+
+
+def test_seeded_fit_leaves_global_generators_alone_and_partial_fit_does_not_reseed(faces):
+    import random
+
+    X, y = faces
+    np.random.seed(5)
+    random.seed(5)
+    expected = (np.random.rand(), random.random())
+    np.random.seed(5)
+    random.seed(5)
+    FERClassifier(**TINY, random_state=0).fit(X / 255, y)
+    assert (np.random.rand(), random.random()) == expected
+
+    clf = FERClassifier(**TINY, random_state=0)
+    first = clf.partial_fit(X / 255, y).predict_proba(X / 255)
+    second = clf.partial_fit(X / 255, y).predict_proba(X / 255)
+    again = FERClassifier(**TINY, random_state=0).partial_fit(X / 255, y)
+    np.testing.assert_array_equal(again.predict_proba(X / 255), first)  # first call seeded
+    third = clf.partial_fit(X / 255, y).predict_proba(X / 255)
+    assert not np.allclose(second, third)
+
+
+def test_recipe_callbacks_watch_what_metrics_record(faces):
+    import skfer._callbacks as callbacks_module
+
+    X, y = faces
+    clf = FERClassifier(**{**TINY, "epochs": 2}, metrics=["mse"])
+    made = callbacks_module.recipe_callbacks(clf, has_validation=True)
+    assert [(c.monitor, c.mode) for c in made] == [("val_loss", "min"), ("val_loss", "min")]
+    clf.fit(X / 255, y, validation_data=(X / 255, y))
+    assert len(clf.history_["val_loss"]) == 2
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"dropout": 1.5}, "'dropout' parameter of FERClassifier must be a float in the range"),
+        ({"dropout": (0.2, 1.5)}, "'dropout' parameter of FERClassifier must hold rates in"),
+        ({"lr_schedule": "linear"}, "'lr_schedule' parameter of FERClassifier must be a str among"),
+        ({"crop_size": 60}, "'crop_size' parameter of FERClassifier must be an int in the range"),
+        ({"tta": "five_crop"}, "'tta' parameter of FERClassifier must be a str among"),
+    ],
+)
+def test_bad_parameters_are_named_before_keras_sees_them(faces, params, message):
+    X, y = faces
+    with pytest.raises(ValueError, match=message):
+        FERClassifier(**{**TINY, **params}).fit(X / 255, y)
+
+
+def test_recipe_levers_do_what_they_say(faces):
+    X, y = faces
+    X = X / 255
+    clf = FERClassifier(
+        **{**TINY, "epochs": 4}, crop_size=44, label_smoothing=0.1, lr_schedule="cosine",
+        warmup_epochs=1, optimizer="sgd_nesterov", learning_rate=0.05, weight_decay=5e-4,
+        class_weight="balanced", random_state=0,
+    ).fit(X, y)
+    assert clf.n_features_in_ == 2304
+    assert clf.model_.get_layer("crop").compute_output_shape((None, 48, 48, 1)) == (None, 44, 44, 1)
+    assert clf.model_.get_layer("conv1_1").input.shape[1:3] == (44, 44)
+    np.testing.assert_allclose(clf.history_["learning_rate"], [0.05, 0.05, 0.0375, 0.0125], rtol=1e-6)
+    optimizer = clf.model_.optimizer
+    assert type(optimizer).__name__ == "SGD" and optimizer.nesterov and float(optimizer.momentum) == 0.9
+    assert optimizer.weight_decay == 5e-4
+    assert clf.model_.loss.label_smoothing == 0.1
+    assert clf.predict_proba(X[:3]).shape == (3, 3)
+
+
+def test_class_weight_balanced_weighs_the_rare_class_up(faces):
+    X, y = faces
+    keep = (y != 2) | (np.arange(len(y)) % 5 == 0)  # class 2 rare
+    X, y = X[keep] / 255, y[keep]
+    losses = {}
+    for class_weight in (None, "balanced"):
+        clf = FERClassifier(**TINY, class_weight=class_weight, random_state=0, shuffle=False).fit(X, y)
+        losses[class_weight] = clf.history_["loss"][0]
+    assert losses["balanced"] != losses[None]
+
+
+def test_tta_views_average_and_none_is_unchanged(faces):
+    X, y = faces
+    clf = FERClassifier(**TINY, crop_size=44, random_state=0).fit(X / 255, y)
+    plain = clf.predict_proba(X / 255)
+    np.testing.assert_allclose(plain, clf.model_.predict(X / 255, verbose=0), atol=1e-5)
+    flipped = (X / 255).reshape(-1, 48, 48)[:, :, ::-1].reshape(len(X), -1)
+    expected = (plain + clf.model_.predict(flipped, verbose=0)) / 2
+    np.testing.assert_allclose(clf.set_params(tta="flip").predict_proba(X / 255), expected, atol=1e-5)
+    ten = clf.set_params(tta="ten_crop").predict_proba(X / 255)
+    assert ten.shape == plain.shape and np.allclose(ten.sum(axis=1), 1, atol=1e-5)
+    assert not np.allclose(ten, expected)
+
+
+def test_verbose_1_reports_progress_within_epochs(faces, capsys):
+    X, y = faces
+    FERClassifier(**TINY, verbose=1).fit(X / 255, y)
+    err = capsys.readouterr().err
+    assert "epoch 1/1: 60 faces in" in err and "faces/s" in err

@@ -1,4 +1,7 @@
+import warnings
+
 import numpy as np
+import pytest
 
 from skfer import FERClassifier
 
@@ -29,7 +32,8 @@ def test_new_labels_get_a_new_head_on_the_same_body(faces):
     conv = _weights(clf, "conv2_2")
     names = np.array(["calm", "joy"])[y % 2]
     clf.set_params(warm_start=True, freeze_blocks=2)
-    clf.fit(X / 255, names)
+    with pytest.warns(UserWarning, match=r"classes \['calm', 'joy'\].*\[0, 1, 2\].*output layer is replaced"):
+        clf.fit(X / 255, names)
     assert clf.classes_.tolist() == ["calm", "joy"]
     assert clf.model_.output_shape == (None, 2)
     np.testing.assert_array_equal(_weights(clf, "conv2_2"), conv)
@@ -58,3 +62,26 @@ def test_warm_start_uses_the_current_callbacks(faces):
     clf.set_params(warm_start=True, epochs=3, callbacks=[EpochCounter])
     clf.fit(X / 255, y)
     assert EpochCounter.epochs == 3
+
+
+def test_warm_start_with_the_other_label_kind_keeps_the_head(faces):
+    # Emotion names on a network fitted on FER2013's integer labels are the
+    # same classes: the head (and what it learned) must stay.
+    from skfer import EMOTIONS
+
+    X, y = faces
+    clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
+    head = _weights(clf, "emotion")
+    names = np.asarray(EMOTIONS)[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.set_params(warm_start=True, epochs=1, learning_rate=1e-12).fit(X / 255, names)
+    assert clf.classes_.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(_weights(clf, "emotion"), head, atol=1e-6)
+    assert clf.score(X / 255, names) == clf.score(X / 255, y)
+
+
+def test_freezing_more_blocks_than_the_network_has_is_refused(faces):
+    X, y = faces
+    with pytest.raises(ValueError, match="freeze_blocks=9 exceeds the network's 2 conv blocks"):
+        FERClassifier(**TWO_BLOCKS, freeze_blocks=9).fit(X / 255, y)
