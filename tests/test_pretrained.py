@@ -16,10 +16,10 @@ def generated():
     return np.random.default_rng(0).integers(0, 256, size=(8, 48, 48)).astype(np.uint8)
 
 
-def test_fitted_pipeline_with_emotion_names(model):
-    assert list(model.classes_) == sorted(EMOTIONS)
+def test_fitted_pipeline_with_fer2013_labels_in_emotions_order(model):
+    assert list(model.classes_) == list(range(len(EMOTIONS)))
     assert model[-1].n_features_in_ == 2304
-    assert model.predict(np.zeros((1, 2304)))[0] in EMOTIONS
+    assert model.predict(np.zeros((1, 2304)))[0] in range(len(EMOTIONS))
 
 
 def test_probabilities_on_generated_faces_of_every_shape(model, generated):
@@ -38,6 +38,12 @@ def test_pixel_strings_give_the_same_answers_as_arrays(model, generated):
     np.testing.assert_allclose(model.predict_proba(strings), model.predict_proba(generated), rtol=1e-5)
 
 
+def test_warns_on_faces_already_scaled_to_0_1(model, generated):
+    # Such faces would all come out as one emotion; the pipeline says why instead.
+    with pytest.warns(UserWarning, match=r"8 of 8 faces in X have no value above 1.*already scaled"):
+        model.predict(generated / 255)
+
+
 def test_loads_the_same_model_every_time(model, generated):
     np.testing.assert_allclose(load_pretrained().predict_proba(generated), model.predict_proba(generated))
 
@@ -46,6 +52,19 @@ def test_recognizes_real_publictest_faces(model, real_faces):
     _, _, X_val, y_val = real_faces
     proba = model.predict_proba(X_val)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
-    accuracy = np.mean(model.predict(X_val) == np.asarray(EMOTIONS)[y_val])
+    accuracy = np.mean(model.predict(X_val) == y_val)
     # A behaviour check on 200 faces: chance is 1/7, always 'Happy' about 1/4.
     assert accuracy > 0.5
+    # The loader's integer labels and emotion names score alike (it used to
+    # raise "casting from int64 to <U8 is not safe").
+    assert model.score(X_val, y_val) == accuracy
+    assert model.score(X_val, np.asarray(EMOTIONS)[y_val]) == accuracy
+
+
+def test_confusion_matrix_display_takes_the_loaders_labels(model, real_faces):
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    _, _, X_val, y_val = real_faces
+    display = ConfusionMatrixDisplay.from_estimator(model, X_val, y_val, display_labels=EMOTIONS)
+    assert display.confusion_matrix.shape == (7, 7)
+    assert display.confusion_matrix.sum() == len(y_val)
