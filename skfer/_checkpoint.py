@@ -30,6 +30,17 @@ _NOT_LEARNED = frozenset(
 )
 
 
+class CheckpointMismatchError(ValueError):
+    """A checkpoint to resume was written by a different fit (other parameters or data).
+
+    Examples
+    --------
+    >>> from skfer._checkpoint import CheckpointMismatchError
+    >>> issubclass(CheckpointMismatchError, ValueError)
+    True
+    """
+
+
 def _describe(value):
     """A stable text for a parameter value (classes by name, no memory addresses)."""
     if isinstance(value, type):
@@ -188,7 +199,7 @@ def load_checkpoint(directory, current, resume):
     if found:
         listed = "; ".join(found)
         if resume is True:
-            raise ValueError(
+            raise CheckpointMismatchError(
                 f"The checkpoint in {str(directory)!r} was written by a different fit ({listed}). "
                 "Resuming it would return a model these parameters and data did not train. Use "
                 "another checkpoint_dir, or resume=False to start over and replace it."

@@ -9,11 +9,15 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from ._constants import EMOTIONS
+from ._labels import align_labels, emotion_names
 
 
 def _class_names(classes):
-    return [EMOTIONS[int(c)] if np.issubdtype(type(c), np.integer) else str(c) for c in classes]
+    """Emotion names of FER2013 classes; other classes as text."""
+    try:
+        return emotion_names(classes)
+    except ValueError:
+        return [str(c) for c in np.asarray(classes).tolist()]
 
 
 def data_hash(X):
@@ -89,19 +93,24 @@ def classification_scores(y_true, y_pred, labels):
     }
 
 
-def evaluation_report(estimator, X, y, *, split=None):
+def evaluation_report(estimator, X, y, *, split=None, proba=None):
     """Score a fitted classifier on a named split (see :func:`classification_scores`).
 
     Parameters
     ----------
     estimator : fitted classifier or pipeline
-        Must have ``predict`` and ``classes_``.
+        Must have ``predict`` (or ``predict_proba``, when ``proba`` is given)
+        and ``classes_``.
     X : array-like
         Faces in the form the estimator takes.
     y : array-like of shape (n_samples,)
-        True labels.
+        True labels; FER2013's integer labels and emotion names are
+        interchangeable when the classes are FER2013 emotions.
     split : str, default=None
         Name of the split ``X`` comes from (e.g. ``"PublicTest"``), recorded as is.
+    proba : ndarray of shape (n_samples, n_classes), default=None
+        The estimator's probabilities for ``X``, if already computed; the
+        prediction is their argmax.
 
     Returns
     -------
@@ -116,7 +125,9 @@ def evaluation_report(estimator, X, y, *, split=None):
     >>> evaluation_report(clf, [[0], [0]], [3, 4], split="toy")["accuracy"]
     0.5
     """
-    scores = classification_scores(y, estimator.predict(X), estimator.classes_)
+    classes = estimator.classes_
+    y_pred = estimator.predict(X) if proba is None else classes[np.argmax(proba, axis=1)]
+    scores = classification_scores(align_labels(y, classes), y_pred, classes)
     return {"split": split, "n_rows": int(len(y)), **scores}
 
 
@@ -157,7 +168,10 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    metrics = evaluation_report(estimator, X, y, split=split)
+    classes = estimator.classes_
+    y = align_labels(y, classes)
+    proba = estimator.predict_proba(X)  # the one prediction pass every figure uses
+    metrics = evaluation_report(estimator, X, y, split=split, proba=proba)
     metrics["data_sha256"] = data_hash(X)
     metrics["versions"] = {
         name: version(name) for name in ("skfer", "keras", "scikeras", "scikit-learn", "numpy")
@@ -167,10 +181,10 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
     metrics.update(extra or {})
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
-    names = np.array(_class_names(estimator.classes_))
-    index = {c: i for i, c in enumerate(estimator.classes_)}
-    y_named = names[[index[v] for v in y]]
-    pred_named = names[[index[v] for v in estimator.predict(X)]]
+    names = np.array(_class_names(classes))
+    index = {c: i for i, c in enumerate(classes.tolist())}
+    y_named = names[[index[v] for v in np.asarray(y).tolist()]]
+    pred_named = names[np.argmax(proba, axis=1)]
     for normalize, name in ((None, "confusion_matrix.png"), ("true", "confusion_matrix_normalized.png")):
         fig, ax = plt.subplots(figsize=(8, 7), layout="constrained")
         ConfusionMatrixDisplay.from_predictions(
@@ -180,7 +194,7 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
         ax.set_title(f"Confusion matrix on {split or 'the data'} ({len(y)} faces)")
         fig.savefig(output_dir / name, dpi=120)
         plt.close(fig)
-    roc = MulticlassROCDisplay.from_estimator(estimator, X, y, display_labels=list(names))
+    roc = MulticlassROCDisplay.from_predictions(y, proba, labels=classes, display_labels=list(names))
     roc.figure_.savefig(output_dir / "roc.png", dpi=120, bbox_inches="tight")
     plt.close(roc.figure_)
     classifier = estimator[-1] if hasattr(estimator, "steps") else estimator

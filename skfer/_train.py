@@ -22,7 +22,8 @@ def _subset(data, n, random_state):
 
 
 def train_fer2013(
-    output_dir, *, data=None, epochs=100, subset=None, random_state=0, verbose=2, **params
+    output_dir, *, data=None, epochs=100, subset=None, random_state=0, verbose=1, restart=False,
+    **params,
 ):
     """Train the default pipeline on FER2013 Training and report on PublicTest.
 
@@ -30,7 +31,9 @@ def train_fer2013(
     accuracy is validation accuracy. A checkpoint is written to
     ``output_dir/checkpoint`` after every epoch: calling this again with the
     same arguments after an interruption resumes from the last finished
-    epoch.
+    epoch. Other arguments (say, a quick ``subset`` run before the full one)
+    in the same folder raise :class:`skfer._checkpoint.CheckpointMismatchError`
+    naming what differs, unless ``restart`` is set.
 
     Parameters
     ----------
@@ -46,8 +49,12 @@ def train_fer2013(
         quarter as many PublicTest faces) for a quick run.
     random_state : int, default=0
         Seed of the subset and of the fit.
-    verbose : int, default=2
-        Keras progress output: 0 silent, 1 bar, 2 a line per epoch.
+    verbose : int, default=1
+        Progress: 0 silent, 1 within every epoch (faces/s, time left), 2 a
+        line per epoch.
+    restart : bool, default=False
+        Start a new run even if ``output_dir`` holds the checkpoint of a
+        different one (which is replaced).
     **params
         More :class:`FERClassifier` parameters.
 
@@ -71,6 +78,7 @@ def train_fer2013(
         random_state=random_state,
         verbose=verbose,
         checkpoint_dir=str(output_dir / "checkpoint"),
+        resume=not restart,
         predict__verbose=0,
         **params,
     )

@@ -11,22 +11,67 @@ import warnings
 
 
 def _train(args):
+    from ._checkpoint import CheckpointMismatchError
     from ._train import train_fer2013
 
-    train_fer2013(
-        args.output, data=args.data, epochs=args.epochs, subset=args.subset,
-        random_state=args.random_state,
-    )
+    try:
+        train_fer2013(
+            args.output, data=args.data, epochs=args.epochs, subset=args.subset,
+            random_state=args.random_state, verbose=0 if args.quiet else 1, restart=args.restart,
+        )
+    except CheckpointMismatchError as error:
+        raise CheckpointMismatchError(
+            f"{error} From the command line: pass --restart to start this run over in "
+            f"{args.output}, or --output DIR for a new folder."
+        ) from None
     _print_metrics(args.output)
 
 
-def _evaluate(args):
+def _interrupted(args):
+    """What to print on Ctrl-C: for training, the epochs kept and how to resume."""
+    if args.command != "train":
+        return "skfer: interrupted."
+    from pathlib import Path
+
+    from ._checkpoint import read_state
+
+    state = read_state(Path(args.output) / "checkpoint")
+    done = 0 if state is None else state["epoch"]
+    return (
+        f"skfer train: interrupted after epoch {done} of {args.epochs}; run the same command "
+        "to resume from there."
+    )
+
+
+def _read_pipeline(path):
+    """A fitted pipeline from a joblib file, or an error naming the file and what it expected."""
+    from pathlib import Path
+
     import joblib
 
+    path = Path(path)
+    expected = "a fitted pipeline saved with joblib, such as the pipeline.joblib 'skfer train' writes"
+    if path.suffix == ".keras":
+        raise ValueError(
+            f"{str(path)!r} holds only the Keras network, without the pixel preprocessing and "
+            f"classes; skfer needs {expected} (it is beside model.keras in the output folder)."
+        )
+    if not path.is_file():
+        raise ValueError(f"Model file {str(path)!r} does not exist; expected {expected}.")
+    try:
+        return joblib.load(path)
+    except Exception as error:
+        raise ValueError(
+            f"Could not read the model file {str(path)!r} ({type(error).__name__}: {error}); "
+            f"expected {expected}."
+        ) from error
+
+
+def _evaluate(args):
     from ._evaluation import save_report
     from .datasets import load_fer2013
 
-    pipe = joblib.load(args.model)
+    pipe = _read_pipeline(args.model)
     data = load_fer2013(args.data, usage=args.usage)
     save_report(pipe, data.data, data.target, args.output, split=args.usage)
     _print_metrics(args.output)
@@ -53,9 +98,7 @@ def _load_classifier(model):
         from ._onnx import ONNXEmotionPredictor
 
         return ONNXEmotionPredictor(model).fit()
-    import joblib
-
-    return joblib.load(model)
+    return _read_pipeline(model)
 
 
 class _Progress:
@@ -151,6 +194,10 @@ def build_parser():
         prog="skfer",
         description="Facial emotion recognition on FER2013 with scikit-learn and Keras.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"skfer {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     data_help = "FER2013 CSV (plain or .gz) or its folder; default: $SKFER_DATA, then ~/skfer_data"
 
@@ -167,6 +214,9 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=100, help="most epochs (default: %(default)s)")
     train.add_argument("--subset", type=int, help="train on N stratified Training faces, for a quick run")
     train.add_argument("--random-state", type=int, default=0, help="seed (default: %(default)s)")
+    train.add_argument("--restart", action="store_true",
+                       help="start over even if --output holds a different run's checkpoint")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser(
@@ -175,7 +225,7 @@ def build_parser():
         description="Load a pipeline saved by 'skfer train' (pipeline.joblib), score it on "
         "a split and write metrics.json with the confusion matrix and ROC PNGs.",
     )
-    evaluate.add_argument("model", help="fitted pipeline saved with joblib (pipeline.joblib)")
+    evaluate.add_argument("model", help="fitted pipeline saved with joblib (pipeline.joblib from skfer train)")
     evaluate.add_argument("--usage", default="PublicTest", choices=["Training", "PublicTest", "PrivateTest"])
     evaluate.add_argument("--data", help=data_help)
     evaluate.add_argument("--output", default="skfer-evaluation", help="report folder (default: %(default)s)")
@@ -253,11 +303,45 @@ def main(argv=None):
     warnings.formatwarning = lambda message, category, *args, **kwargs: (
         f"{category.__name__}: {message}\n"
     )
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
     args = build_parser().parse_args(argv)
-    args.run(args)
+    try:
+        if args.command != "predict" or not str(args.model or "").endswith(".onnx"):
+            _import_keras_quietly()
+        args.run(args)
+    except KeyboardInterrupt:
+        print(_interrupted(args), file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        print(f"skfer {args.command}: error: {error}", file=sys.stderr)
+        print("(run with --debug for the full traceback)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _import_keras_quietly():
+    """Import Keras (and TensorFlow) with their C++ start-up log lines silenced.
+
+    TensorFlow writes its oneDNN and CUDA notices to file descriptor 2 while
+    it loads, before any Python logging setting applies (even a CUDA
+    *error* on machines without a GPU); they are dropped here, and
+    ``TF_CPP_MIN_LOG_LEVEL`` keeps later C++ messages to errors.
+    """
+    if "keras" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

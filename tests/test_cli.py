@@ -142,3 +142,77 @@ def test_predict_exits_1_when_no_file_could_be_read(onnx_model, photos, tmp_path
     assert done.returncode == 1
     assert "none of the 2 files could be read" in done.stderr
     assert done.stdout.count("unreadable") == 2
+
+
+def _skfer(*args, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "skfer.cli", *args], capture_output=True, text=True, **kwargs
+    )
+
+
+def test_help_is_fast_and_free_of_tensorflow_log_lines():
+    import time
+
+    start = time.perf_counter()
+    run = _skfer("--help")
+    seconds = time.perf_counter() - start
+    assert run.returncode == 0 and "train" in run.stdout
+    assert run.stderr == ""
+    assert seconds < 5  # about 0.1 s here; generous for a loaded CI machine
+    version = _skfer("--version")
+    assert version.returncode == 0 and version.stdout.startswith("skfer ")
+
+
+def test_import_skfer_loads_no_keras_or_tensorflow():
+    code = "import sys, skfer; skfer.EMOTIONS; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_model_files_that_are_not_pipelines_get_one_line_naming_them(tmp_path):
+    (tmp_path / "model.keras").write_bytes(b"PK")
+    run = _skfer("evaluate", str(tmp_path / "model.keras"))
+    assert run.returncode == 1
+    assert "model.keras' holds only the Keras network" in run.stderr and "pipeline.joblib" in run.stderr
+    assert "Traceback" not in run.stderr and len(run.stderr.splitlines()) == 2
+
+    (tmp_path / "pipeline.joblib").write_bytes(b"\x80\x04truncated")
+    run = _skfer("evaluate", str(tmp_path / "pipeline.joblib"))
+    assert run.returncode == 1 and "Could not read the model file" in run.stderr
+    assert str(tmp_path / "pipeline.joblib") in run.stderr
+    debug = _skfer("--debug", "evaluate", str(tmp_path / "pipeline.joblib"))
+    assert "Traceback" in debug.stderr
+
+
+def test_a_different_run_in_the_same_folder_is_refused_and_restart_starts_over(fer_dir, tmp_path):
+    # The README's quick run, then the full one, used to report the quick model as the full run.
+    out = str(tmp_path / "run")
+    common = ("--data", str(fer_dir), "--output", out, "-q")
+    assert main(["train", *common, "--epochs", "1", "--subset", "300"]) == 0
+    quick = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    run = _skfer("train", *common, "--epochs", "1", "--subset", "350")
+    assert run.returncode == 1
+    assert "300 training faces in the checkpoint, 350 now" in run.stderr and "--restart" in run.stderr
+    assert main(["train", *common, "--epochs", "1", "--subset", "350", "--restart"]) == 0
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["train_rows"] == 350 != quick["train_rows"]
+
+
+def test_ctrl_c_during_training_says_how_to_resume(fer_dir, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "skfer.cli", "train", "--data", str(fer_dir), "--output", str(out),
+         "--epochs", "50", "--subset", "400"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    state = out / "checkpoint" / "state.json"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not state.exists():
+        time.sleep(0.2)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130
+    assert "interrupted after epoch" in err and "of 50; run the same command to resume" in err
+    assert "Traceback" not in err
