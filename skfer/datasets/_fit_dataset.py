@@ -1,0 +1,89 @@
+"""Train a FERClassifier on faces read batch by batch (a Keras PyDataset)."""
+
+from collections import defaultdict
+
+import numpy as np
+
+from .._callbacks import recipe_callbacks
+from .._seeding import seeded
+
+
+def fit_dataset(classifier, dataset, *, validation_data=None):
+    """Train a FERClassifier on a dataset that yields batches, such as :class:`FaceFolderDataset`.
+
+    ``FERClassifier.fit`` takes arrays, so all faces must fit in memory.
+    This function trains the same network with the same recipe from a
+    ``keras.utils.PyDataset`` instead: it builds the classifier's model for
+    the dataset's classes (``classifier.initialize``, seeded by
+    ``random_state``), then runs ``model_.fit`` on the dataset for
+    ``epochs`` epochs with the classifier's optimizer, callbacks and
+    learning-rate schedule. Afterwards the classifier predicts, scores and
+    saves as if ``fit`` had trained it, and ``history_`` holds the epochs.
+
+    The dataset sets the batch size and the shuffling, so ``batch_size``,
+    ``shuffle``, ``validation_split``, ``class_weight`` and
+    ``checkpoint_dir`` of the classifier are not used.
+
+    Parameters
+    ----------
+    classifier : FERClassifier
+        The classifier to train; its model is built anew.
+    dataset : keras.utils.PyDataset
+        Batches ``(faces, labels)``: faces as the classifier takes them
+        (normalized, shape (batch, 2304)), labels as positions in
+        ``dataset.classes_``, the sorted array of the class labels.
+    validation_data : keras.utils.PyDataset or tuple (X_val, y_val), default=None
+        Evaluated after every epoch, for early stopping and the plateau
+        schedule: a dataset like ``dataset``, or arrays with labels from
+        ``dataset.classes_``.
+
+    Returns
+    -------
+    classifier : FERClassifier
+        The trained classifier.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, cv2, numpy as np
+    >>> from skfer import FERClassifier
+    >>> from skfer.datasets import FaceFolderDataset, fit_dataset
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for emotion in ("happy", "sad"):
+    ...     (root / emotion).mkdir()
+    ...     for i in range(6):
+    ...         cv2.imwrite(str(root / emotion / f"{i}.png"), np.full((48, 48), 40 * i, np.uint8))
+    >>> data = FaceFolderDataset(root, crop=False, batch_size=4, random_state=0)
+    >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8,
+    ...                     epochs=2, random_state=0)
+    >>> clf = fit_dataset(clf, data)
+    >>> clf.classes_.tolist(), len(clf.history_["loss"])
+    ([3, 4], 2)
+    """
+    classes = np.asarray(dataset.classes_)
+    if len(classes) < 2:
+        raise ValueError(f"The dataset has {len(classes)} class; FERClassifier needs at least 2.")
+    if isinstance(validation_data, tuple):
+        X_val, y_val = validation_data
+        unknown = np.setdiff1d(np.unique(y_val), classes)
+        if unknown.size:
+            raise ValueError(
+                f"validation_data has labels {unknown.tolist()} that the dataset's classes "
+                f"{classes.tolist()} lack."
+            )
+        validation_data = (np.asarray(X_val), np.searchsorted(classes, y_val))
+    faces, _ = dataset[0]
+    with seeded(classifier.random_state):
+        classifier.initialize(np.repeat(faces[:1], len(classes), axis=0), classes)
+        callbacks = [
+            *classifier._fit_callbacks,
+            *recipe_callbacks(classifier, has_validation=validation_data is not None),
+        ]
+        history = classifier.model_.fit(
+            dataset,
+            epochs=classifier.epochs,
+            validation_data=validation_data,
+            callbacks=callbacks,
+            verbose=classifier.verbose,
+        )
+    classifier.history_ = defaultdict(list, history.history)
+    return classifier
