@@ -20,6 +20,50 @@ def _class_names(classes):
         return [str(c) for c in np.asarray(classes).tolist()]
 
 
+#: CPU features that decide training and prediction speed on x86 machines.
+_SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
+
+
+def machine():
+    """The hardware a figure was measured on: CPU model, speed-relevant flags, cores, GPUs.
+
+    Returns
+    -------
+    dict
+        ``platform``, ``cpu`` (model name), ``cpu_flags`` (those of
+        AVX2/AVX-512/BF16/AMX present), ``cpu_count`` and ``gpus`` (from
+        ``nvidia-smi``, empty without one).
+
+    Examples
+    --------
+    >>> from skfer._evaluation import machine
+    >>> sorted(machine())
+    ['cpu', 'cpu_count', 'cpu_flags', 'gpus', 'platform']
+    """
+    import os
+    import subprocess
+
+    cpu, flags = platform.processor(), []
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        lines = cpuinfo.read_text().splitlines()
+        models = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+        found = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+        cpu, flags = (models[0] if models else cpu), [f for f in _SPEED_FLAGS if f in found]
+    try:
+        smi = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True, text=True, check=True, timeout=10,
+        )
+        gpus = [line.strip() for line in smi.stdout.splitlines() if line.strip()]
+    except (OSError, subprocess.SubprocessError):
+        gpus = []
+    return {
+        "platform": platform.platform(), "cpu": cpu, "cpu_flags": flags,
+        "cpu_count": os.cpu_count(), "gpus": gpus,
+    }
+
+
 def data_hash(X):
     """SHA-256 of faces given as pixel strings or arrays, to name the data a figure came from.
 
@@ -131,6 +175,24 @@ def evaluation_report(estimator, X, y, *, split=None, proba=None):
     return {"split": split, "n_rows": int(len(y)), **scores}
 
 
+def update_metrics(output_dir, **entries):
+    """Add entries to the ``metrics.json`` that :func:`save_report` wrote in ``output_dir``.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> from skfer._evaluation import update_metrics
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "metrics.json").write_text('{"accuracy": 0.5}')
+    >>> update_metrics(folder, tta="flip")["tta"]
+    'flip'
+    """
+    path = Path(output_dir) / "metrics.json"
+    metrics = {**json.loads(path.read_text()), **entries}
+    path.write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
 def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
     """Write ``metrics.json`` and PNGs (confusion matrix, ROC, history) for a fitted pipeline.
 
@@ -177,7 +239,7 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
         name: version(name) for name in ("skfer", "keras", "scikeras", "scikit-learn", "numpy")
     }
     metrics["backend"] = keras.backend.backend()
-    metrics["machine"] = {"platform": platform.platform(), "processor": platform.processor()}
+    metrics["machine"] = machine()
     metrics.update(extra or {})
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
 

@@ -9,6 +9,8 @@ from sklearn.model_selection import train_test_split
 from ._classifier import FERClassifier
 from ._evaluation import save_report
 from ._pipeline import make_fer_pipeline
+from ._recipes import DEFAULT_RECIPE
+from ._recipes import recipe as _recipe
 from .datasets import load_fer2013
 
 
@@ -22,10 +24,10 @@ def _subset(data, n, random_state):
 
 
 def train_fer2013(
-    output_dir, *, data=None, epochs=100, subset=None, random_state=0, verbose=1, restart=False,
-    **params,
+    output_dir, *, data=None, recipe=DEFAULT_RECIPE, epochs=None, subset=None, random_state=0,
+    verbose=1, restart=False, report_dir=None, extra=None, **params,
 ):
-    """Train the default pipeline on FER2013 Training and report on PublicTest.
+    """Train a recipe's pipeline on FER2013 Training and report on PublicTest.
 
     PublicTest drives early stopping and learning-rate reduction, so its
     accuracy is validation accuracy. A checkpoint is written to
@@ -42,8 +44,11 @@ def train_fer2013(
         ``metrics.json``, the report PNGs and the checkpoint.
     data : str or path-like, default=None
         FER2013 CSV or its folder, as in :func:`load_fer2013`.
-    epochs : int, default=100
-        Most epochs to train.
+    recipe : str, default=DEFAULT_RECIPE
+        A named recipe of :data:`skfer._recipes.RECIPES`; ``params`` override
+        its parameters.
+    epochs : int, default=None
+        Most epochs to train; None uses the recipe's.
     subset : int, default=None
         Train on a stratified subset of this many Training faces (and a
         quarter as many PublicTest faces) for a quick run.
@@ -55,6 +60,10 @@ def train_fer2013(
     restart : bool, default=False
         Start a new run even if ``output_dir`` holds the checkpoint of a
         different one (which is replaced).
+    report_dir : str or path-like, default=None
+        Folder for ``metrics.json`` and the report PNGs, if not ``output_dir``.
+    extra : dict, default=None
+        More entries for ``metrics.json``.
     **params
         More :class:`FERClassifier` parameters.
 
@@ -73,14 +82,16 @@ def train_fer2013(
     val = load_fer2013(data, usage="PublicTest")
     X, y = _subset(train, subset, random_state)
     X_val, y_val = _subset(val, None if subset is None else max(subset // 4, 50), random_state)
+    recipe_params, recipe_epochs = _recipe(recipe)
+    epochs = recipe_epochs if epochs is None else epochs
     classifier = FERClassifier(
+        **{**recipe_params, **params},
         epochs=epochs,
         random_state=random_state,
         verbose=verbose,
         checkpoint_dir=str(output_dir / "checkpoint"),
         resume=not restart,
         predict__verbose=0,
-        **params,
     )
     pipe = make_fer_pipeline(classifier)
     start = time.perf_counter()
@@ -93,15 +104,20 @@ def train_fer2013(
         pipe,
         X_val,
         y_val,
-        output_dir,
+        output_dir if report_dir is None else report_dir,
         split="PublicTest",
         extra={
+            "recipe": recipe,
             "train_split": "Training",
             "train_rows": int(len(y)),
             "epochs_run": len(history["loss"]),
             "best_val_accuracy": max(history.get("val_accuracy", [float("nan")])),
             "random_state": random_state,
             "fit_seconds_this_call": round(seconds, 1),
+            "classifier_params": {
+                k: repr(v) for k, v in classifier.get_params().items() if k != "callbacks"
+            },
+            **(extra or {}),
         },
     )
     return pipe

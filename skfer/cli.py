@@ -16,7 +16,7 @@ def _train(args):
 
     try:
         train_fer2013(
-            args.output, data=args.data, epochs=args.epochs, subset=args.subset,
+            args.output, data=args.data, recipe=args.recipe, epochs=args.epochs, subset=args.subset,
             random_state=args.random_state, verbose=0 if args.quiet else 1, restart=args.restart,
         )
     except CheckpointMismatchError as error:
@@ -195,6 +195,7 @@ def build_parser():
         description="Facial emotion recognition on FER2013 with scikit-learn and Keras.",
     )
     from . import __version__
+    from ._recipes import DEFAULT_RECIPE, RECIPES
 
     parser.add_argument("--version", action="version", version=f"skfer {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
@@ -204,14 +205,20 @@ def build_parser():
     train = commands.add_parser(
         "train",
         help="train the default pipeline on Training, validate on PublicTest",
-        description="Train the seed DCNN recipe on FER2013 Training with PublicTest as "
-        "validation data (early stopping, learning-rate reduction), then write the fitted "
-        "pipeline, model.keras, metrics.json and report PNGs. Rerun the same command to "
-        "resume an interrupted run from its last finished epoch.",
+        description="Train a recipe on FER2013 Training with PublicTest as validation data, "
+        "then write the fitted pipeline, model.keras, metrics.json and report PNGs. Rerun the "
+        "same command to resume an interrupted run from its last finished epoch.",
+        epilog="recipes:\n" + "\n".join(
+            f"  {name}{' (default)' if name == DEFAULT_RECIPE else ''}: {epochs} epochs; {text}"
+            for name, (_, epochs, text) in RECIPES.items()
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument("--data", help=data_help)
     train.add_argument("--output", default="skfer-output", help="output folder (default: %(default)s)")
-    train.add_argument("--epochs", type=int, default=100, help="most epochs (default: %(default)s)")
+    train.add_argument("--recipe", default=DEFAULT_RECIPE, choices=sorted(RECIPES),
+                       help="named training recipe (default: %(default)s); see below")
+    train.add_argument("--epochs", type=int, help="most epochs (default: the recipe's)")
     train.add_argument("--subset", type=int, help="train on N stratified Training faces, for a quick run")
     train.add_argument("--random-state", type=int, default=0, help="seed (default: %(default)s)")
     train.add_argument("--restart", action="store_true",

@@ -1,0 +1,81 @@
+"""Named training recipes: FERClassifier parameters with the figure each one measured.
+
+``skfer train --recipe NAME`` and :func:`skfer._train.train_fer2013` start
+from one of these; every figure names the run that measured it under
+``benchmarks/results/``.
+"""
+
+#: Recipe name -> (FERClassifier parameters, epochs, what it measured).
+RECIPES = {
+    "seed": (
+        {},
+        100,
+        "the FER2013 notebook's recipe (Nadam, plateau schedule, flips, rotations, shifts, "
+        "shears and zooms): 62.27% PublicTest after 43 epochs, cut while rising "
+        "(benchmarks/results/seed_affine_gpu)",
+    ),
+    "flip_shift": (
+        {"rotation": 0.0, "shear": 0.0, "zoom": 0.0, "shift": 0.1},
+        100,
+        "the shipped model's recipe (seed recipe with flips and shifts only): 66.40% "
+        "PublicTest after 100 epochs (benchmarks/results/flip_shift_gpu)",
+    ),
+    "crop_cosine": (
+        {
+            "batch_size": 64,
+            "crop_size": 44,
+            "rotation": 0.0,
+            "shift": 0.0,
+            "shear": 0.0,
+            "zoom": 0.0,
+            "dropout": (0.3, 0.3, 0.4),
+            "dense_dropout": 0.5,
+            "label_smoothing": 0.1,
+            "optimizer": "adamw",
+            "learning_rate": 2e-3,
+            "weight_decay": 0.01,
+            "lr_schedule": "cosine",
+            "warmup_epochs": 2,
+            "early_stopping": False,
+        },
+        30,
+        "random 44-pixel crops and flips, AdamW with a cosine schedule, label smoothing "
+        "0.1, lighter dropout (benchmarks/results/cpu_dcnn_crop44_cosine_30ep)",
+    ),
+}
+
+#: The recipe ``skfer train`` uses unless told otherwise.
+DEFAULT_RECIPE = "seed"
+
+
+def recipe(name):
+    """FERClassifier parameters and epochs of a named recipe.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`RECIPES`.
+
+    Returns
+    -------
+    params : dict
+        FERClassifier parameters (a copy).
+    epochs : int
+        The recipe's epochs.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the recipes.
+
+    Examples
+    --------
+    >>> from skfer._recipes import recipe
+    >>> params, epochs = recipe("flip_shift")
+    >>> params["shift"], epochs
+    (0.1, 100)
+    """
+    if name not in RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}; choose one of {sorted(RECIPES)}.")
+    params, epochs, _ = RECIPES[name]
+    return dict(params), epochs
