@@ -41,7 +41,7 @@ def emotion_names(classes):
             names.append(label)
         else:
             raise ValueError(
-                f"Class {label!r} is not an emotion: classes must be FER2013 labels "
+                f"The class {label!r} is not an emotion: classes must be FER2013 labels "
                 f"0-{len(EMOTIONS) - 1} or names from {EMOTIONS}."
             )
     return names

@@ -11,24 +11,9 @@ import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._constants import EMOTIONS, N_PIXELS
+from ._labels import emotion_names
 from .preprocessing import FaceDetector
 from .preprocessing._faces import _UnreadableFileError
-
-
-def _emotion_names(classes):
-    """Emotion name of each class of a classifier: labels 0-6 or the names themselves."""
-    names = []
-    for label in np.asarray(classes).tolist():
-        if isinstance(label, Integral) and 0 <= label < len(EMOTIONS):
-            names.append(EMOTIONS[label])
-        elif isinstance(label, str) and label in EMOTIONS:
-            names.append(label)
-        else:
-            raise ValueError(
-                f"The pipeline's class {label!r} is not an emotion: classes must be labels "
-                f"0-{len(EMOTIONS) - 1} or names from {EMOTIONS}."
-            )
-    return names
 
 
 def _default_pipeline():
@@ -48,7 +33,7 @@ class _EmotionProba:
 
     def __init__(self, pipeline):
         self.pipeline = pipeline
-        self.columns = [EMOTIONS.index(name) for name in _emotion_names(pipeline.classes_)]
+        self.columns = [EMOTIONS.index(name) for name in emotion_names(pipeline.classes_)]
 
     def __call__(self, crops):
         """(n, 7) probabilities, 0 for the emotions the pipeline does not know."""
