@@ -473,11 +473,24 @@ class FERClassifier(KerasClassifier):
         self.tta = tta
 
     # -- scikeras extension points -------------------------------------------------
-
-    # scikeras seeds through a TensorFlow-only context that leaves op
-    # determinism on (after which unseeded fits fail); FERClassifier seeds
-    # every backend itself (skfer._seeding.seeded). This is the one private
-    # scikeras name FERClassifier overrides.
+    #
+    # Public ones: ``_keras_build_fn`` (the build function; scikeras documents
+    # overriding it in subclasses), the target encoder (left as scikeras'),
+    # routed ``optimizer__*``/``callbacks__*``/``predict__*`` parameters, and
+    # Keras callbacks. Private scikeras names are overridden only here, each
+    # for one reason:
+    # - ``_random_state``: scikeras seeds through a TensorFlow-only context that
+    #   leaves op determinism on (unseeded fits then fail); skfer seeds every
+    #   backend itself (skfer._seeding.seeded).
+    # - ``_get_compile_kwargs``: the ``sgd_nesterov`` name, ``learning_rate``,
+    #   ``weight_decay`` and the smoothed loss reach the compiled optimizer.
+    # - ``_validate_data``: faces of shape (n, 48, 48[, 1]) and a face-shape error.
+    # - ``_initialize``: derive ``predictor_`` whenever a model is built.
+    # - ``_fit_keras_model`` and ``_fit_callbacks``: add the recipe, checkpoint
+    #   and progress callbacks (fresh per fit) and resume a checkpoint, where the
+    #   encoded data exist.
+    # - ``_predict_raw``: predict through ``predictor_`` with test-time views.
+    # - ``_initialize_callbacks``: a warm start rebuilds the user's callbacks.
     @property
     def _random_state(self):
         return None
