@@ -1,4 +1,5 @@
 import gzip
+import re
 
 import numpy as np
 import pandas as pd
@@ -10,8 +11,9 @@ from skfer.datasets import get_data_home
 FACE = " ".join(["9"] * 2304)
 
 
-def _write_csv(path, labels, usages=None, gz=False):
-    frame = pd.DataFrame({"emotion": labels, "pixels": [FACE] * len(labels)})
+def _write_csv(path, labels, usages=None, gz=False, pixels=None):
+    pixels = [FACE] * len(labels) if pixels is None else pixels
+    frame = pd.DataFrame({"emotion": labels, "pixels": pixels})
     if usages is not None:
         frame["Usage"] = usages
     opener = gzip.open if gz else open
@@ -81,3 +83,31 @@ def test_unknown_or_absent_usage(tmp_path):
         load_fer2013(tmp_path, usage="Test")
     with pytest.raises(ValueError, match=r"no rows with Usage \['PrivateTest'\]"):
         load_fer2013(tmp_path, usage="PrivateTest")
+
+
+@pytest.mark.parametrize(
+    "bad, problem",
+    [
+        ("1 2 3", "has 3 values"),
+        ("", "is empty"),
+        (FACE.replace(" ", ","), r"has '9,9,9,[9,]+\.\.\. \(length 4,607\), which is not"),
+    ],
+)
+@pytest.mark.parametrize("gz", [False, True])
+def test_bad_pixel_string_names_file_line_and_split(tmp_path, bad, problem, gz):
+    name = "fer2013.csv.gz" if gz else "fer2013.csv"
+    usages = ["Training", "PublicTest", "Training", "PublicTest", "PublicTest"]
+    path = _write_csv(tmp_path / name, [0, 1, 2, 3, 4], usages, gz, pixels=[FACE] * 4 + [bad])
+    where = rf"on line 6 of {re.escape(str(path))} \(Usage 'PublicTest', row 2 of the loaded faces\)"
+    with pytest.raises(ValueError, match=f"Pixel string {where} {problem}") as error:
+        load_fer2013(path, usage="PublicTest")
+    assert len(str(error.value)) < 300 + len(str(path))
+    with pytest.raises(ValueError, match=r"line 6 of .* \(Usage 'PublicTest', row 4 of the loaded"):
+        load_fer2013(path)
+    assert len(load_fer2013(path, usage="Training").data) == 2  # the bad row is not loaded
+
+
+def test_bad_pixel_string_without_usage_column(tmp_path):
+    path = _write_csv(tmp_path / "fer2013.csv", [0, 1], pixels=[FACE, "1 x 3"])
+    with pytest.raises(ValueError, match=r"line 3 of .*fer2013.csv \(row 1 of the loaded faces\) has 'x'"):
+        load_fer2013(path)

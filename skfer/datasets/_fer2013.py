@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from .._constants import EMOTIONS
+from ..preprocessing._pixels import BadPixelString, check_pixel_strings, pixel_string_error
 
 USAGES = ("Training", "PublicTest", "PrivateTest")
 _COLUMNS = ("emotion", "pixels")
@@ -122,6 +123,17 @@ def _select_usage(usage, frame, csv):
     return mask
 
 
+def _check_pixels(frame, csv):
+    """Check the pixel strings of ``frame`` (rows of ``csv``, index = file row); name a bad one."""
+    try:
+        check_pixel_strings(frame["pixels"].to_numpy(dtype=object))
+    except BadPixelString as bad:
+        usage = f"Usage {frame['Usage'].iloc[bad.row]!r}, " if "Usage" in frame.columns else ""
+        line = frame.index[bad.row] + 2  # the index counts data rows; line 1 is the header
+        where = f"on line {line} of {csv} ({usage}row {bad.row} of the loaded faces)"
+        raise pixel_string_error(bad, where) from None
+
+
 def load_fer2013(path=None, *, usage=None, return_X_y=False, as_frame=False):
     """Load FER2013 faces from Kaggle's CSV layout (plain or gzipped).
 
@@ -165,8 +177,9 @@ def load_fer2013(path=None, *, usage=None, return_X_y=False, as_frame=False):
     FileNotFoundError
         If no FER2013 file is found; the message says where skfer looked.
     ValueError
-        If a column is missing, a label is not an integer 0-6 (the message
-        names the row), or a requested split has no rows.
+        If a column is missing, a label is not an integer 0-6 or a pixel
+        string is malformed (the message names the file line, the row and,
+        for pixels, the split), or a requested split has no rows.
 
     Examples
     --------
@@ -179,7 +192,10 @@ def load_fer2013(path=None, *, usage=None, return_X_y=False, as_frame=False):
     frame = pd.read_csv(csv, dtype={"pixels": object, "Usage": object})
     target = _check_frame(frame, csv)
     mask = _select_usage(usage, frame, csv)
-    frame = frame.loc[mask].reset_index(drop=True)
+    frame = frame.loc[mask]
+    if len(frame):
+        _check_pixels(frame, csv)
+    frame = frame.reset_index(drop=True)
     target = target[mask]
     split = (
         frame["Usage"].to_numpy(dtype=object)

@@ -4,6 +4,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -16,14 +17,25 @@ _SEPARATOR[[ord(" "), ord("\t"), _ROW_END]] = True
 _NOT_A_PIXEL = f"which is not a pixel value (an integer 0-{int(PIXEL_MAX)})"
 _CHUNK_ROWS = 2048
 _MAX_DIGITS = 3
+#: Characters of a bad value quoted in an error; a whole bad row would be 9 KB.
+_EXCERPT = 40
 
 
-def _first_bad_token(text):
-    """The first whitespace-separated token of ``text`` that is not an integer 0-255."""
-    for token in text.split():
+def _quote(value):
+    """``repr(value)``, cut to its first 40 characters (saying its length) when longer."""
+    text = repr(value)
+    if len(text) <= _EXCERPT:
+        return text
+    length = f" (length {len(value):,})" if hasattr(value, "__len__") else ""
+    return f"{text[:_EXCERPT]}...{length}"
+
+
+def _bad_token(text):
+    """Name the first token of ``text`` (split at spaces and tabs) that is not an integer 0-255."""
+    for token in text.replace("\t", " ").split(" "):
         is_pixel = token.isascii() and token.isdigit() and len(token) <= _MAX_DIGITS
-        if not is_pixel or int(token) > PIXEL_MAX:
-            return token
+        if token and (not is_pixel or int(token) > PIXEL_MAX):
+            return f"has {_quote(token)}, {_NOT_A_PIXEL}"
     return None
 
 
@@ -33,8 +45,27 @@ _EXPECTED = (
 )
 
 
-def _pixel_error(row, problem):
-    return ValueError(f"Pixel string at row {row} {problem}; {_EXPECTED}")
+class BadPixelString(Exception):
+    """The first bad pixel string: ``row``, its index, and ``problem``, what is wrong.
+
+    Raised inside the parser; :func:`pixel_string_error` turns it into the
+    ValueError users see, worded by the caller that knows where the row is.
+    """
+
+    def __init__(self, row, problem):
+        super().__init__(row, problem)
+        self.row, self.problem = row, problem
+
+
+def pixel_string_error(bad, where=None):
+    """The ValueError for :class:`BadPixelString` ``bad``; ``where`` replaces "at row <row>"."""
+    return ValueError(f"Pixel string {where or f'at row {bad.row}'} {bad.problem}; {_EXPECTED}")
+
+
+def _not_a_string(value):
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return f"is empty ({value!r})"
+    return f"is {_quote(value)} ({type(value).__name__}), not a string"
 
 
 def _token_values(digit_values, ends, widths):
@@ -78,7 +109,7 @@ def _parse_chunk(strings, offset):
     bad_rows = {}
     if stray.any():
         row = int(np.count_nonzero(is_row_end[: np.argmax(stray)]))
-        bad_rows[row] = f"has {_first_bad_token(strings[row])!r}, {_NOT_A_PIXEL}"
+        bad_rows[row] = _bad_token(strings[row])
     if (counts != N_PIXELS).any():
         row = int(np.argmax(counts != N_PIXELS))
         bad_rows.setdefault(row, "is empty" if counts[row] == 0 else f"has {counts[row]} values")
@@ -87,27 +118,43 @@ def _parse_chunk(strings, offset):
         if not too_large.any():
             return values.reshape(-1, N_PIXELS)
         row = int(np.argmax(too_large)) // N_PIXELS
-        bad_rows[row] = f"has {_first_bad_token(strings[row])!r}, {_NOT_A_PIXEL}"
+        bad_rows[row] = _bad_token(strings[row])
     row = min(bad_rows)
-    raise _pixel_error(offset + row, bad_rows[row])
+    raise BadPixelString(offset + row, bad_rows[row])
 
 
-def _parse_strings(strings):
+def _parsed_chunks(strings):
+    """Yield ``(start, values)`` for consecutive chunks of ``strings``, parsed in parallel."""
     not_str = np.fromiter((not isinstance(s, str) for s in strings), dtype=bool, count=len(strings))
     if not_str.any():
         row = int(np.argmax(not_str))
-        raise _pixel_error(row, f"is {strings[row]!r} ({type(strings[row]).__name__}), not a string")
+        raise BadPixelString(row, _not_a_string(strings[row]))
     if len(strings) <= _CHUNK_ROWS:
-        return _parse_chunk(strings, 0).astype(np.float32)
-    out = np.empty((len(strings), N_PIXELS), dtype=np.float32)
+        yield 0, _parse_chunk(strings, 0)
+        return
     starts = range(0, len(strings), _CHUNK_ROWS)
     # NumPy releases the GIL in its array passes, so chunks parse in parallel;
     # map yields in order, so the first bad row is still the one reported.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        blocks = pool.map(lambda i: _parse_chunk(strings[i : i + _CHUNK_ROWS], i), starts)
-        for i, block in zip(starts, blocks):
-            out[i : i + _CHUNK_ROWS] = block
+        chunks = pool.map(lambda i: _parse_chunk(strings[i : i + _CHUNK_ROWS], i), starts)
+        yield from zip(starts, chunks)
+
+
+def _parse_strings(strings):
+    out = np.empty((len(strings), N_PIXELS), dtype=np.float32)
+    for start, values in _parsed_chunks(strings):
+        out[start : start + len(values)] = values
     return out
+
+
+def check_pixel_strings(strings):
+    """Raise :class:`BadPixelString` for the first bad string of a 1-D object array.
+
+    It parses as :func:`to_pixel_array` does but keeps no values, so a loader
+    can check the strings it reads and name the file and line of a bad one.
+    """
+    for _ in _parsed_chunks(strings):
+        pass
 
 
 def _check_numeric(X):
@@ -169,7 +216,8 @@ def to_pixel_array(X):
     ValueError
         Naming the first bad row and what was wrong with it: a wrong number
         of values, a token that is not an integer, a value outside 0-255, NaN,
-        an empty or missing string, or a wrong array shape.
+        an empty or missing string, or a wrong array shape. A bad token or
+        value is quoted up to its first 40 characters.
 
     Examples
     --------
@@ -179,7 +227,10 @@ def to_pixel_array(X):
     """
     X, is_text = _as_array(X)
     if is_text:
-        return _parse_strings(X.reshape(-1).astype(object))
+        try:
+            return _parse_strings(X.reshape(-1).astype(object))
+        except BadPixelString as bad:
+            raise pixel_string_error(bad) from None
     return _check_numeric(X)
 
 
