@@ -138,7 +138,11 @@ def test_margin_frames_a_square_around_the_box():
 
 @pytest.mark.parametrize(
     "boxes, match",
-    [([(1, 2, 3)], "shape \\(n_faces, 4\\)"), ([(500, 500, 10, 10)], "does not cover any pixel")],
+    [
+        ([(1, 2, 3)], "shape \\(n_faces, 4\\)"),
+        ([(1, 2, 3, 4, 0.5, 6)], "5 \\+ 2 \\* k"),
+        ([(500, 500, 10, 10)], "does not cover any pixel"),
+    ],
 )
 def test_bad_boxes_from_a_detector_raise(boxes, match):
     with pytest.raises(ValueError, match=match):
@@ -162,5 +166,121 @@ def test_bad_images_raise_naming_them(X, match):
 def test_invalid_parameters_raise():
     with pytest.raises(ValueError, match="margin"):
         FaceDetector(margin=-0.1).fit()
+    with pytest.raises(ValueError, match="min_confidence"):
+        FaceDetector(min_confidence=1.5).fit()
+    with pytest.raises(ValueError, match="align"):
+        FaceDetector(align="yes").fit()
     with pytest.raises(ValueError, match="detector"):
         FaceDetector(detector="dlib").transform([np.zeros((60, 60), np.uint8)])
+
+
+def _rotated(image, angle, centre):
+    """The image rotated by ``angle`` degrees (counter-clockwise) about ``centre``."""
+    rotation = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    return cv2.warpAffine(image, rotation, image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+
+
+def test_blazeface_gives_score_and_keypoints_in_the_photos_pixels(astronaut):
+    face = FaceDetector(detector="blazeface").detect([astronaut])[0]
+
+    assert 0.6 < face.score <= 1
+    assert face.keypoints.shape == (6, 2) and len(FaceDetector.KEYPOINTS) == 6
+    points = dict(zip(FaceDetector.KEYPOINTS, face.keypoints))
+    x, y, w, h = face.box
+    assert all(x <= px <= x + w and y <= py <= y + h for px, py in face.keypoints[:4])
+    assert points["right_eye"][0] < points["nose_tip"][0] < points["left_eye"][0]  # she faces us
+    assert points["right_eye"][1] < points["nose_tip"][1] < points["mouth_centre"][1]
+
+
+@pytest.mark.parametrize("angle", [-30, 30])
+def test_alignment_turns_a_tilted_face_upright(astronaut, angle):
+    gray = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
+    upright = FaceDetector().detect([gray])[0]
+    tilted = _rotated(gray, angle, tuple(float(v) for v in upright.keypoints[2]))
+
+    aligned = FaceDetector().detect([tilted])[0]
+    as_found = FaceDetector(align=False).detect([tilted])[0]
+
+    def eyes_angle(face):
+        (rx, ry), (lx, ly) = face.keypoints[:2]
+        return np.degrees(np.arctan2(ly - ry, lx - rx))
+
+    def likeness(face):
+        return np.corrcoef(face.image.ravel().astype(float), upright.image.ravel())[0, 1]
+
+    assert abs(eyes_angle(aligned) - (eyes_angle(upright) - angle)) < 10  # keypoints turned too
+    assert likeness(aligned) > 0.6 and likeness(as_found) < 0.4
+
+
+def test_alignment_uses_the_eyes_a_callable_detector_gives():
+    image = np.full((100, 100), 30, np.uint8)
+    cv2.line(image, (30, 30), (70, 70), 220, 5)  # a bar at 45 degrees, down to the right
+
+    def detector(gray):  # box, score, then the right and left eye along the bar
+        return [[30, 30, 40, 40, 0.9, 35, 35, 65, 65]]
+
+    face = FaceDetector(detector=detector, margin=0.0).detect([image])[0]
+
+    assert face.score == pytest.approx(0.9)
+    np.testing.assert_array_equal(face.keypoints, [[35, 35], [65, 65]])
+    rows = face.image[:, 8:40].astype(float).mean(axis=1)
+    assert rows[22:26].min() > 150 and rows[:12].max() < 60  # the bar now runs level
+
+
+def test_min_confidence_and_max_faces_choose_the_faces():
+    boxes = [[0, 0, 60, 60, 0.9], [60, 60, 80, 80, 0.4], [10, 60, 50, 50, 0.7]]
+    image = np.zeros((150, 150), np.uint8)
+
+    def found(**params):
+        faces = FaceDetector(detector=lambda gray: boxes, **params).detect([image])
+        return [(face.box[2], face.score) for face in faces]
+
+    assert found() == [(60, 0.9), (50, 0.7)]  # the largest first; 0.4 < 0.6
+    assert found(min_confidence=0.0) == [(80, 0.4), (60, 0.9), (50, 0.7)]
+    assert found(min_confidence=0.8) == [(60, 0.9)]
+    assert found(max_faces=1) == [(60, 0.9)]
+
+
+def test_min_size_drops_smaller_faces_of_the_built_in_detector(astronaut):
+    side = FaceDetector().detect([astronaut])[0].box[2]
+
+    assert FaceDetector(min_size=side + 10).find(astronaut) == []
+
+
+def test_boxes_without_scores_are_kept_with_nan_score():
+    face = FaceDetector(detector=lambda gray: [(10, 10, 50, 50)], min_confidence=1.0).detect(
+        [np.zeros((80, 80), np.uint8)]
+    )[0]
+
+    assert np.isnan(face.score) and face.keypoints.shape == (0, 2)
+
+
+def test_haar_cascade_ships_with_skfer_or_names_the_alternative(astronaut):
+    if not hasattr(cv2, "CascadeClassifier"):  # opencv-python-headless 5
+        with pytest.raises(RuntimeError, match="detector='blazeface'.*opencv-contrib"):
+            FaceDetector(detector="haar").detect([astronaut])
+        return
+    face = FaceDetector(detector="haar").detect([astronaut])[0]
+    assert 190 < _centre(face.box)[0] < 260 and np.isnan(face.score)
+    assert face.keypoints.shape == (0, 2)
+
+
+def test_a_used_detector_pickles_and_finds_the_same_faces(astronaut):
+    import pickle
+
+    from sklearn.base import clone
+
+    detector = FaceDetector()
+    first = detector.detect([astronaut])[0]
+    for copy in (pickle.loads(pickle.dumps(detector)), clone(detector)):
+        again = copy.detect([astronaut])[0]
+        assert again.box == first.box
+        np.testing.assert_array_equal(again.image, first.image)
+
+
+def test_changed_parameters_take_effect_on_the_next_call(astronaut, coffee):
+    detector = FaceDetector(min_confidence=0.0)
+    assert len(detector.find(coffee)) > 0  # low-scored guesses at 0
+
+    detector.set_params(min_confidence=0.99)
+    assert detector.find(astronaut) == []

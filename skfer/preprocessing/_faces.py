@@ -1,6 +1,5 @@
 """Find faces in photos and crop them to FER2013's 48x48 grayscale format."""
 
-import functools
 import math
 import warnings
 from numbers import Integral, Real
@@ -14,9 +13,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._constants import IMAGE_SIZE, N_PIXELS, PIXEL_MAX
+from ._blazeface import KEYPOINTS, MODEL_DIR, BlazeFace
 
 _HAAR_FILE = "haarcascade_frontalface_default.xml"
 _GRAY_FROM = {3: cv2.COLOR_RGB2GRAY, 4: cv2.COLOR_RGBA2GRAY}
+_NO_KEYPOINTS = np.empty((0, 2))
+_NO_KEYPOINTS.flags.writeable = False
 
 
 class Face(NamedTuple):
@@ -33,35 +35,48 @@ class Face(NamedTuple):
         detector found it (before the margin); the whole image for faces
         that were already 48x48.
     image : ndarray of shape (48, 48), dtype uint8
-        The grayscale crop, margin included, resized like FER2013 faces.
+        The grayscale crop, margin included, rotated so that the eyes are
+        level when the face was aligned, resized like FER2013 faces.
+    score : float, default=nan
+        The detector's confidence in the face, 0-1; NaN for detectors that
+        give none (the Haar cascade) and for 48x48 faces.
+    keypoints : ndarray of shape (n_keypoints, 2), default=empty
+        The ``(x, y)`` keypoints in pixels of the source image, from
+        detectors that give them. BlazeFace's six are the person's right
+        eye, left eye, nose tip, mouth centre, right ear and left ear
+        (``FaceDetector.KEYPOINTS``); the person's right eye is on the
+        image's left in a frontal face.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skfer.preprocessing import FaceDetector
     >>> face = FaceDetector().detect([np.zeros((48, 48), dtype=np.uint8)])[0]
-    >>> face.source, face.name, face.box, face.image.shape
-    (0, 'image 0', (0, 0, 48, 48), (48, 48))
+    >>> face.source, face.name, face.box, face.image.shape, face.keypoints.shape
+    (0, 'image 0', (0, 0, 48, 48), (48, 48), (0, 2))
     """
 
     source: int
     name: str
     box: tuple
     image: np.ndarray
+    score: float = math.nan
+    keypoints: np.ndarray = _NO_KEYPOINTS
 
 
-@functools.cache
 def _haar_cascade():
-    """OpenCV's frontal-face Haar cascade, shipped inside the opencv package."""
-    path = Path(cv2.data.haarcascades) / _HAAR_FILE
-    has_cascades = hasattr(cv2, "CascadeClassifier")  # OpenCV 5 moved them out
-    cascade = cv2.CascadeClassifier(str(path)) if has_cascades else None
-    if cascade is None or cascade.empty():
+    """OpenCV's frontal-face Haar cascade, from the copy shipped in skfer."""
+    path = MODEL_DIR / _HAAR_FILE
+    if not hasattr(cv2, "CascadeClassifier"):
         raise RuntimeError(
-            f"OpenCV's Haar cascade {path} is missing; it ships with opencv-python-headless 4.x "
-            "(OpenCV 5 no longer includes it). Install opencv-python-headless<5 or pass a "
-            "callable detector."
+            f"detector='haar' needs cv2.CascadeClassifier, which OpenCV {cv2.__version__}'s "
+            "opencv-python-headless does not include (OpenCV 5 moved it out of the main "
+            "wheel). Use detector='blazeface', or install opencv-contrib-python-headless "
+            "in its place."
         )
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise RuntimeError(f"OpenCV cannot load the Haar cascade {path}.")
     return cascade
 
 
@@ -128,11 +143,14 @@ def _items(X):
 class FaceDetector(TransformerMixin, BaseEstimator):
     """Find faces in photos and turn each into a 48x48 FER2013-style face.
 
-    Each image is converted to grayscale and searched for faces; each face
-    is cropped as a square of side ``max(w, h) * (1 + 2 * margin)`` centred
-    on the detector's box (clipped to the image) and resized to 48x48 with
-    ``cv2.INTER_AREA``. The output has one row per face (not per image), with
-    pixel values 0-255, so :class:`PixelNormalizer` and a fitted
+    Each image is converted to grayscale and searched for faces. Where the
+    detector gives eye keypoints and ``align`` is True, the face is rotated
+    about its box's centre so that the eyes are level. Each face is cropped
+    as a square of side ``max(w, h) * (1 + 2 * margin)`` centred on the
+    detector's box and resized to 48x48 with ``cv2.INTER_AREA`` (an upright
+    crop is clipped to the image; an aligned one repeats the image's border
+    pixels). The output has one row per face (not per image), with pixel
+    values 0-255, so :class:`PixelNormalizer` and a fitted
     :class:`~skfer.FERClassifier` pipeline take it unchanged. Images that are
     already 48x48 are taken to be one face and pass through undetected.
 
@@ -143,12 +161,28 @@ class FaceDetector(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    detector : "haar" or callable, default="haar"
-        ``"haar"`` uses OpenCV's frontal-face Haar cascade, which ships with
-        the opencv package. A callable is called as ``detector(gray)`` with a
-        grayscale uint8 image of shape (H, W) and must return boxes
-        ``(x, y, w, h)`` as an array-like of shape (n_faces, 4); then
-        ``scale_factor``, ``min_neighbors`` and ``min_size`` are unused.
+    detector : {"blazeface", "haar"} or callable, default="blazeface"
+        ``"blazeface"`` runs MediaPipe's BlazeFace short-range network
+        (shipped in skfer, run by OpenCV's ``dnn`` module), which gives a
+        score and six keypoints per face and finds faces down to about a
+        tenth of the image's longer side. ``"haar"`` uses OpenCV's
+        frontal-face Haar cascade (also shipped in skfer; on OpenCV 5 it needs
+        opencv-contrib-python-headless for ``cv2.CascadeClassifier``), which
+        gives neither. A callable is called as ``detector(gray)`` with a
+        grayscale uint8 image of shape (H, W) and returns an array-like of
+        shape (n_faces, 4) with boxes ``x, y, w, h``, (n_faces, 5) with a
+        score 0-1 after each box, or (n_faces, 5 + 2 * k) with ``k``
+        keypoints ``x, y`` after the score, the first two being the person's
+        right and left eye (used by ``align``).
+    min_confidence : float, default=0.6
+        Faces scored below this (0-1) are dropped; for detectors that give
+        no score (the Haar cascade) use ``min_neighbors``. At 0.6 BlazeFace
+        found no face in scikit-image's face-free photos, where at
+        MediaPipe's 0.5 it took a coffee cup for one
+        (``benchmarks/results/faces.json``).
+    align : bool, default=True
+        Rotate each face that has eye keypoints so that its eyes are level
+        before cropping it.
     scale_factor : float, default=1.2
         Haar cascade: how much the search window grows at each scale; 1.1
         searches more finely and takes about twice as long.
@@ -156,20 +190,23 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         Haar cascade: overlapping detections a face needs to be kept;
         higher values give fewer false faces.
     min_size : int, default=48
-        Haar cascade: smallest face side searched for, in pixels (FER2013's
-        48: smaller faces would be enlarged to fit, and searching for them
-        costs most of the time).
+        Built-in detectors: smallest face side kept, in pixels (FER2013's
+        48: smaller faces would be enlarged to fit); the Haar cascade does
+        not search for smaller faces, which saves most of its time. Unused
+        with a callable detector.
     margin : float, default=0.1
         Extra border around each face on every side, as a fraction of the
         face's side, to frame faces like FER2013 does.
     max_faces : int, default=None
-        Keep at most this many faces per image, the largest first; all if None.
+        Keep at most this many faces per image, the largest first (1 for
+        the largest face only); all if None.
 
     Attributes
     ----------
     faces_ : list of Face
         The faces found by the last call to :meth:`transform`, in the order
-        of its rows: the index and name of their image, their box and crop.
+        of its rows: the index and name of their image, their box, crop,
+        score and keypoints.
 
     See Also
     --------
@@ -189,10 +226,17 @@ class FaceDetector(TransformerMixin, BaseEstimator):
     (40, 20, 60, 60)
     >>> FaceDetector().transform(np.zeros((2, 48, 48))).shape
     (2, 2304)
+    >>> FaceDetector.KEYPOINTS[:2]
+    ('right_eye', 'left_eye')
     """
 
+    #: Names of the keypoints that ``detector="blazeface"`` gives, in order.
+    KEYPOINTS = KEYPOINTS
+
     _parameter_constraints = {
-        "detector": [StrOptions({"haar"}), callable],
+        "detector": [StrOptions({"blazeface", "haar"}), callable],
+        "min_confidence": [Interval(Real, 0, 1, closed="both")],
+        "align": ["boolean"],
         "scale_factor": [Interval(Real, 1, None, closed="neither")],
         "min_neighbors": [Interval(Integral, 0, None, closed="left")],
         "min_size": [Interval(Integral, 1, None, closed="left")],
@@ -202,8 +246,10 @@ class FaceDetector(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        detector="haar",
+        detector="blazeface",
         *,
+        min_confidence=0.6,
+        align=True,
         scale_factor=1.2,
         min_neighbors=5,
         min_size=48,
@@ -211,6 +257,8 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         max_faces=None,
     ):
         self.detector = detector
+        self.min_confidence = min_confidence
+        self.align = align
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_size = min_size
@@ -260,10 +308,10 @@ class FaceDetector(TransformerMixin, BaseEstimator):
             name = _name(item, index)
             if isinstance(item, (str, PathLike)):
                 item = cv2.cvtColor(_read_bgr(item), cv2.COLOR_BGR2GRAY)
-            found = self._find(_to_gray(item, f"Image {index}"))
+            found = self._find(_to_gray(item, f"Image {index}"), index, name)
             if not found:
                 warnings.warn(f"No face found in {name!r}.", UserWarning, stacklevel=2)
-            faces.extend(Face(index, name, box, crop) for box, crop in found)
+            faces.extend(found)
         return faces
 
     def find(self, image):
@@ -276,20 +324,32 @@ class FaceDetector(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        list of (tuple, ndarray)
-            For each face, the largest first, its box ``(x, y, w, h)`` and its
-            48x48 uint8 crop.
+        list of Face
+            The faces, the largest first, with ``source`` 0 and name
+            ``"image 0"``.
         """
         self._validate_params()
-        return self._find(_to_gray(image))
+        return self._find(_to_gray(image), 0, _name(image, 0))
 
-    def _find(self, gray):
+    def _find(self, gray, source, name):
         height, width = gray.shape
         if (height, width) == (IMAGE_SIZE, IMAGE_SIZE):
-            return [((0, 0, width, height), gray)]
-        boxes = self._boxes(gray)
-        boxes = sorted(boxes, key=lambda box: box[2] * box[3], reverse=True)
-        return [(box, self._crop(gray, box)) for box in boxes[: self.max_faces]]
+            return [Face(source, name, (0, 0, width, height), gray)]
+        min_size = 0 if callable(self.detector) else self.min_size
+        found = [
+            face
+            for face in self._detections(gray)
+            if not face[4] < self.min_confidence and max(face[2:4]) >= min_size
+        ]
+        found = sorted(found, key=lambda face: face[2] * face[3], reverse=True)
+        faces = []
+        for face in found[: self.max_faces]:
+            box = tuple(int(v) for v in np.rint(face[:4]))
+            keypoints = face[5:].reshape(-1, 2)
+            faces.append(
+                Face(source, name, box, self._crop(gray, box, keypoints), face[4], keypoints)
+            )
+        return faces
 
     def transform(self, X):
         """Return the faces of all images as rows of 2304 pixel values.
@@ -309,41 +369,79 @@ class FaceDetector(TransformerMixin, BaseEstimator):
             return np.empty((0, N_PIXELS), dtype=np.float32)
         return np.stack([face.image.reshape(N_PIXELS) for face in self.faces_]).astype(np.float32)
 
-    def _boxes(self, gray):
-        if self.detector == "haar":
-            boxes = _haar_cascade().detectMultiScale(
+    def _model(self):
+        """The callable detector; the built-in ones are loaded once per instance."""
+        if callable(self.detector):
+            return self.detector
+        key = (self.detector, self.min_confidence)
+        if getattr(self, "_loaded", (None,))[0] != key:
+            self._loaded = (key, self._load())
+        return self._loaded[1]
+
+    def _load(self):
+        if self.detector == "blazeface":
+            return BlazeFace(self.min_confidence)
+        cascade = _haar_cascade()
+
+        def haar(gray):
+            return cascade.detectMultiScale(
                 gray,
                 scaleFactor=self.scale_factor,
                 minNeighbors=self.min_neighbors,
                 minSize=(self.min_size, self.min_size),
             )
-        else:
-            boxes = self.detector(gray)
-        boxes = np.asarray(boxes)
-        if boxes.size == 0:
-            return []
-        if boxes.ndim != 2 or boxes.shape[1] != 4 or boxes.dtype.kind not in "uif":
-            raise ValueError(
-                f"The detector must return boxes (x, y, w, h) as numbers of shape (n_faces, 4); "
-                f"got {boxes.tolist()!r}."
-            )
-        return [tuple(int(v) for v in box) for box in np.rint(boxes)]
 
-    def _crop(self, gray, box):
+        return haar
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_loaded", None)  # OpenCV models cannot be pickled; they load again
+        return state
+
+    def _detections(self, gray):
+        """The detector's faces as float rows: box, score (NaN if none), keypoints."""
+        found = np.asarray(self._model()(gray))
+        if found.size == 0:
+            return []
+        columns = found.shape[1] if found.ndim == 2 else 0
+        if found.dtype.kind not in "uif" or columns < 4 or (columns > 5 and columns % 2 == 0):
+            raise ValueError(
+                "The detector must return numbers of shape (n_faces, 4) for boxes "
+                "(x, y, w, h), (n_faces, 5) with a score, or (n_faces, 5 + 2 * k) with k "
+                f"keypoints; got {found.tolist()!r}."
+            )
+        found = found.astype(float)
+        if columns == 4:
+            found = np.hstack([found, np.full((len(found), 1), np.nan)])
+        return list(found)
+
+    def _crop(self, gray, box, keypoints):
         x, y, w, h = box
         height, width = gray.shape
-        half = max(w, h) * (1 + 2 * self.margin) / 2
+        side = max(w, h) * (1 + 2 * self.margin)
         cx, cy = x + w / 2, y + h / 2
-        left, top = max(0, math.floor(cx - half)), max(0, math.floor(cy - half))
-        right, bottom = min(width, math.ceil(cx + half)), min(height, math.ceil(cy + half))
+        left, top = max(0, math.floor(cx - side / 2)), max(0, math.floor(cy - side / 2))
+        right = min(width, math.ceil(cx + side / 2))
+        bottom = min(height, math.ceil(cy + side / 2))
         if w <= 0 or h <= 0 or right <= left or bottom <= top:
             raise ValueError(
                 f"The detector returned the box {box}, which does not cover any pixel of a "
                 f"{width}x{height} image."
             )
-        return cv2.resize(
-            gray[top:bottom, left:right], (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA
-        )
+        if self.align and len(keypoints) >= 2:
+            (rx, ry), (lx, ly) = keypoints[:2]
+            side = math.ceil(side)
+            rotation = cv2.getRotationMatrix2D(
+                (cx, cy), math.degrees(math.atan2(ly - ry, lx - rx)), 1.0
+            )
+            rotation[:, 2] += side / 2 - np.array([cx, cy])
+            square = cv2.warpAffine(
+                gray, rotation, (side, side), flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+        else:
+            square = gray[top:bottom, left:right]
+        return cv2.resize(square, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
