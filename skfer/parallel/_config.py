@@ -89,6 +89,8 @@ def parallel_config(backend, *, n_jobs=None, client=None, gpu_memory_growth=True
         if backend == "dask":
             from ._dask import configure_workers
         else:
+            import ray  # noqa: F401
+
             from ._ray import ray_backend_params
     except ImportError as exc:
         raise ImportError(

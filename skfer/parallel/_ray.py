@@ -1,8 +1,5 @@
 """Options that start the actors of Ray's joblib backend with the worker environment."""
 
-import ray
-from ray.util.joblib import register_ray
-
 from ._threads import cores_per_worker, worker_environment
 
 
@@ -13,6 +10,9 @@ def ray_backend_params(n_jobs=None, gpu_memory_growth=True):
     ``RAY_ADDRESS``). Each of the ``n_jobs`` actors reserves, and is limited
     to, its share of the cluster's CPUs.
     """
+    import ray
+    from ray.util.joblib import register_ray
+
     if not ray.is_initialized():
         ray.init()
     register_ray()
