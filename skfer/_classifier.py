@@ -758,7 +758,8 @@ class FERClassifier(KerasClassifier):
         """
         if kwargs:
             return super().predict(X, **kwargs)
-        return self.classes_[self._predict_raw(X).argmax(axis=1)]
+        proba = self._predict_raw(X)  # raises NotFittedError before fit
+        return self.classes_[proba.argmax(axis=1)]
 
     def predict_proba(self, X, **kwargs):
         """Probability of each class for each face.
