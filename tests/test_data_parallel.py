@@ -1,4 +1,4 @@
-"""Data-parallel training with keras.distribution.DataParallel on the JAX backend, two CPU devices."""
+"""Data-parallel training (keras.distribution.DataParallel) on JAX with two CPU devices."""
 
 import importlib.util
 import json

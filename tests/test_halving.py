@@ -1,4 +1,4 @@
-"""Successive halving with epochs as the resource: few epochs for all candidates, more for the best."""
+"""Successive halving over epochs: few epochs for every candidate, more for the best."""
 
 import numpy as np
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401

@@ -12,6 +12,8 @@ from skfer.preprocessing import FaceDetector
 
 from .conftest import TINY
 
+NOT_AN_IMAGE = "not an image OpenCV or Pillow can read"
+
 
 def _write(path, image):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,8 +46,9 @@ def test_images_as_faces_labels_and_shapes(folder):
     happy = faces.data[faces.target == 3].mean()
     sad = faces.data[faces.target == 4].mean()
     assert happy > 150 and sad < 60  # the pixels are the files', in gray
-    assert [f.split("/")[-2:] for f in faces.filenames[:2]] == [["happy", "0.png"], ["happy", "1.jpg"]]
-    assert faces.skipped == [(str(folder / "happy" / "notes.txt"), "not an image OpenCV or Pillow can read")]
+    first = [name.split("/")[-2:] for name in faces.filenames[:2]]
+    assert first == [["happy", "0.png"], ["happy", "1.jpg"]]
+    assert faces.skipped == [(str(folder / "happy" / "notes.txt"), NOT_AN_IMAGE)]
     assert set(faces) >= {"data", "target", "target_names", "usage", "DESCR"}  # load_fer2013's keys
 
 
@@ -68,7 +71,8 @@ def test_detected_faces_are_cropped_and_faceless_images_reported(folder):
         h, w = gray.shape
         return [] if h == 64 else [(w // 4, h // 4, w // 2, h // 2)]
 
-    with pytest.warns(UserWarning, match=r"Skipped 3 of 9 files.*2 no face found \(2\.bmp, 2\.bmp\)"):
+    summary = r"Skipped 3 of 9 files.*2 no face found \(2\.bmp, 2\.bmp\)"
+    with pytest.warns(UserWarning, match=summary):
         faces = load_image_folder(folder, detector=FaceDetector(detector, margin=0.0))
     assert faces.data.shape == (6, 2304)
     assert box["calls"] == 6  # 48x48 images are taken as faces, the rest searched
@@ -117,7 +121,7 @@ def test_face_folder_dataset_streams_batches_and_trains(folder):
         warnings.simplefilter("always")
         clf = fit_dataset(FERClassifier(**{**TINY, "epochs": 2}, random_state=0), data)
     assert not [w for w in caught if "Skipped" in str(w.message)]  # reported once, above
-    assert data.skipped == [(str(folder / "happy" / "notes.txt"), "not an image OpenCV or Pillow can read")]
+    assert data.skipped == [(str(folder / "happy" / "notes.txt"), NOT_AN_IMAGE)]
     assert len(clf.history_["loss"]) == 2
     X = np.concatenate([X for X, _ in batches])
     assert set(clf.predict(X).tolist()) <= {3, 4}

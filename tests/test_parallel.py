@@ -1,4 +1,4 @@
-"""Sweeps on a Dask cluster give n_jobs=1's results, with each worker's TensorFlow kept to its cores."""
+"""Sweeps on Dask and Ray give n_jobs=1's results, each worker's TensorFlow kept to its cores."""
 
 import os
 
@@ -14,7 +14,8 @@ from .conftest import TINY
 
 def test_worker_environment_limits_every_pool():
     env = worker_environment(3)
-    assert {env[k] for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")} == {"3"}
+    pools = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+    assert {env[name] for name in pools} == {"3"}
     assert env["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
     assert "TF_FORCE_GPU_ALLOW_GROWTH" not in worker_environment(1, gpu_memory_growth=False)
     with pytest.raises(ValueError, match="n_threads"):
@@ -37,26 +38,26 @@ def test_dask_sweep_matches_n_jobs_1_with_limited_threads(faces):
     distributed = pytest.importorskip("distributed", reason="needs the dask extra")
     X, y = faces
     expected = _search().fit(X, y).cv_results_
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            scattered = []
-            scatter = client.scatter
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        scattered = []
+        scatter = client.scatter
 
-            def counting_scatter(data, *args, **kwargs):
-                scattered.append(data)
-                return scatter(data, *args, **kwargs)
+        def counting_scatter(data, *args, **kwargs):
+            scattered.append(data)
+            return scatter(data, *args, **kwargs)
 
-            client.scatter = counting_scatter
-            with parallel_config("dask"):
-                got = _search().fit(X, y).cv_results_
-            share = max(1, len(os.sched_getaffinity(0)) // 2)
-            envs = client.run(lambda: {k: os.environ.get(k) for k in worker_environment(share)})
-            assert list(envs.values()) == [worker_environment(share)] * 2
-            # Entering again finds the workers set and keeps them (no restart).
-            workers = set(client.scheduler_info()["workers"])
-            with parallel_config("dask"):
-                pass
-            assert set(client.scheduler_info()["workers"]) == workers
+        client.scatter = counting_scatter
+        with parallel_config("dask"):
+            got = _search().fit(X, y).cv_results_
+        share = max(1, len(os.sched_getaffinity(0)) // 2)
+        envs = client.run(lambda: {k: os.environ.get(k) for k in worker_environment(share)})
+        assert list(envs.values()) == [worker_environment(share)] * 2
+        # Entering again finds the workers set and keeps them (no restart).
+        workers = set(client.scheduler_info()["workers"])
+        with parallel_config("dask"):
+            pass
+        assert set(client.scheduler_info()["workers"]) == workers
     for key in ("split0_test_score", "split1_test_score", "mean_test_score", "rank_test_score"):
         np.testing.assert_array_equal(got[key], expected[key], err_msg=key)
     assert sum(data is X for data in scattered) == 1  # the faces went to the cluster once

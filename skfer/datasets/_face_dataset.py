@@ -12,7 +12,7 @@ from ._image_folder import as_detector, list_image_files, read_faces, skipped_su
 
 
 class FaceFolderDataset(keras.utils.PyDataset):
-    """The faces of an image folder, read from disk batch by batch: for more faces than fit in memory.
+    """The faces of an image folder, read from their files batch by batch, for any number of faces.
 
     The folder is laid out as for :func:`load_image_folder` (one sub-folder
     per class) and only its file names are listed up front; each batch's

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 
 from .._constants import EMOTIONS, IMAGE_SIZE, N_PIXELS
 from ..preprocessing import FaceDetector
@@ -41,7 +42,9 @@ def class_folders(path, classes=None):
     root = Path(path).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"Image folder {str(root)!r} does not exist or is not a folder.")
-    folders = {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")}
+    folders = {
+        p.name: p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")
+    }
     if classes is None:
         emotions = {name.lower(): label for label, name in enumerate(EMOTIONS)}
         unknown = [name for name in folders if name.lower() not in emotions]
@@ -105,7 +108,7 @@ def read_face(path, detector):
 
 
 def read_faces(files, detector, n_jobs=None):
-    """Faces of ``files`` as (n, 2304) uint8, which of them were read, and (file, reason) skipped."""
+    """Faces of ``files`` as (n, 2304) uint8, a mask of the files read, and (file, why) skipped."""
 
     def one(path):
         try:
@@ -113,8 +116,7 @@ def read_faces(files, detector, n_jobs=None):
         except _SkippedFile as exc:
             return None, str(exc)
 
-    workers = 1 if n_jobs is None else (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=effective_n_jobs(n_jobs)) as pool:
         results = list(pool.map(one, files))
     kept = np.array([face is not None for face, _ in results], dtype=bool)
     good = [face for face, _ in results if face is not None]
@@ -147,7 +149,7 @@ def skipped_summary(skipped, total, where):
         "classes": [list, tuple, None],
         "crop": ["boolean"],
         "detector": [FaceDetector, None],
-        "n_jobs": [Interval(Integral, -1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
         "return_X_y": ["boolean"],
     },
     prefer_skip_nested_validation=True,
@@ -184,7 +186,7 @@ def load_image_folder(
         ``crop`` is True; None means ``FaceDetector()``.
     n_jobs : int, default=None
         Threads reading and detecting (OpenCV releases the GIL); None means
-        1, -1 every core.
+        1, -1 one per core, as in :func:`joblib.effective_n_jobs`.
     return_X_y : bool, default=False
         If True, return ``(data, target)`` instead of a Bunch.
 
