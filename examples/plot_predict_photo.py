@@ -5,8 +5,9 @@ Emotions of the faces in a photograph
 
 FER2013 models see 48x48 grayscale faces, but real photos are larger, in
 colour, and show more than a face. :class:`~skfer.preprocessing.FaceDetector`
-bridges the gap: it finds each face with OpenCV's Haar cascade, crops it
-with a small margin and resizes it like FER2013. This example runs it on the
+bridges the gap: it finds each face with the BlazeFace network shipped in
+skfer, turns it so that the eyes are level, crops it with a small margin and
+resizes it like FER2013. This example runs it on the
 portrait of astronaut Eileen Collins that ships with scikit-image, predicts
 the emotion of the face and draws the seven probabilities.
 """
@@ -38,8 +39,8 @@ except ImportError:
 # Predict from a photo file
 # -------------------------
 # :func:`skfer.predict_images` takes image files, folders and videos, finds
-# every face with :class:`~skfer.preprocessing.FaceDetector` (OpenCV's Haar
-# cascade), crops it with a small margin to 48x48 like FER2013 and predicts
+# every face with :class:`~skfer.preprocessing.FaceDetector` (BlazeFace, eyes
+# levelled), crops it with a small margin to 48x48 like FER2013 and predicts
 # all faces in batches. It returns one row per face: where it is, the
 # predicted emotion and the probability of each of the seven emotions.
 # ``annotate_dir`` would also write copies of the photos with the faces drawn.
