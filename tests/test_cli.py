@@ -55,13 +55,6 @@ def test_predict_writes_one_row_per_face(tmp_path, capsys):
     assert "1 faces in 1 files" in capsys.readouterr().err
 
 
-def _skfer(*args, cwd=None):
-    """Run the skfer command as a user would, in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "skfer.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd
-    )
-
-
 @pytest.fixture(scope="module")
 def onnx_model(tmp_path_factory):
     """A tiny pipeline saved with joblib, exported by 'skfer export'."""
