@@ -1,7 +1,7 @@
 """
-=======================================
+===============================
 A grid search on a Dask cluster
-=======================================
+===============================
 
 The same :class:`~sklearn.model_selection.GridSearchCV`, run twice: in this
 process (``n_jobs=1``) and on a local Dask cluster of two single-threaded

@@ -1,7 +1,7 @@
 """
-====================================
+=====================================
 Training from a folder of face images
-====================================
+=====================================
 
 Your own faces come as folders of photos, not as a CSV of pixel strings.
 :func:`~skfer.datasets.load_image_folder` reads a folder with one
