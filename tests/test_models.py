@@ -1,7 +1,16 @@
 import keras
 import numpy as np
+import pytest
 
-from skfer.models import RandomAffine, augmentation_layers, build_dcnn
+from skfer.models import (
+    ARCHITECTURES,
+    FaceCrop,
+    RandomAffine,
+    augmentation_layers,
+    build_dcnn,
+    flops_per_image,
+)
+from skfer.models._dcnn import OUTPUT_LAYER
 
 
 def _faces():
@@ -40,3 +49,87 @@ def test_model_with_augmentation_saves_and_loads(tmp_path):
     X = _faces().reshape(4, 2304)
     np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
     assert [type(layer).__name__ for layer in loaded.layers].count("RandomAffine") == 1
+
+
+# --- the model zoo: every architecture under the same conventions ---------------------------
+
+#: Small two-block networks for the tests that train (the defaults are checked by building only).
+_SMALL = {"dcnn": {"filters": (4, 8)}, "vgg": {"filters": (4, 8)},
+          "resnet": {"filters": (4, 8), "residual_units": 1}}
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_default_networks_take_flat_faces_and_fit_in_20_mb(architecture):
+    model = ARCHITECTURES[architecture](7)
+    assert model.input_shape == (None, 2304) and model.output_shape == (None, 7)
+    assert model.layers[-1].name == OUTPUT_LAYER
+    assert model.count_params() * 4 <= 20e6
+
+
+def test_vgg_parameter_count_is_the_papers_convolutions_plus_a_pooled_head():
+    widths = [1, 64, 64, 128, 128, 256, 256, 512, 512]
+    convs = sum(9 * c_in * c_out for c_in, c_out in zip(widths, widths[1:]))
+    batch_norms = 4 * sum(widths[1:])
+    assert ARCHITECTURES["vgg"](7).count_params() == convs + batch_norms + 512 * 7 + 7
+
+
+def test_resnet_parameter_count_is_resnet18_at_the_given_width():
+    def count(w):  # stem, 4 blocks of 2 basic units, 1x1 shortcuts in blocks 2-4, head
+        stem = 9 * w + 4 * w
+        units = 0
+        for block, width in enumerate([w, 2 * w, 4 * w, 8 * w]):
+            c_in = width // 2 if block else width
+            units += 9 * c_in * width + 9 * width * width + 8 * width  # first unit
+            units += 18 * width * width + 8 * width  # second unit
+            units += (c_in * width + 4 * width) if block else 0  # shortcut
+        return stem + units + 8 * w * 7 + 7
+    resnet = ARCHITECTURES["resnet"]
+    assert resnet(7).count_params() == count(32)
+    assert resnet(7, filters=(64, 128, 256, 512)).count_params() == count(64)
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_networks_crop_and_train_one_step_in_mixed_bfloat16(architecture):
+    model = ARCHITECTURES[architecture](
+        3, **_SMALL[architecture], dropout=0.1, augmentation=[FaceCrop(44, seed=0)],
+        dtype="mixed_bfloat16", name="tiny",
+    )
+    first = model.get_layer("conv1_0" if architecture == "resnet" else "conv1_1")
+    assert first.input.shape[1:3] == (44, 44)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert {layer.compute_dtype for layer in convs} == {"bfloat16"}
+    assert {w.dtype for w in model.weights} == {"float32"}
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    X = _faces().repeat(2, axis=0).reshape(8, 2304)
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    before = [w.copy() for w in model.get_weights()]
+    history = model.fit(X, y, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
+    proba = model.predict(X, verbose=0)
+    assert proba.shape == (8, 3) and proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_every_convolution_belongs_to_one_numbered_block(architecture):
+    filters = (4, 8, 8)
+    model = ARCHITECTURES[architecture](2, filters=filters)
+    for block, width in enumerate(filters, 1):
+        layers = [layer for layer in model.layers if layer.name.startswith((f"conv{block}_", f"bn{block}_"))]
+        convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
+        assert convs and {layer.filters for layer in convs} == {width}, (architecture, block)
+        assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
+    n_convs = sum(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
+    in_blocks = sum(isinstance(layer, keras.layers.Conv2D) and layer.name[4:5].isdigit()
+                    for layer in model.layers)
+    assert n_convs == in_blocks
+
+
+def test_flops_follow_the_crop_and_the_width():
+    vgg = ARCHITECTURES["vgg"]
+    full, cropped = flops_per_image(vgg(7)), flops_per_image(vgg(7, augmentation=[FaceCrop(40)]))
+    assert 0.6 < cropped / full < 0.75  # (40 / 48) ** 2 = 0.69, pooled sides rounded down
+    resnet = ARCHITECTURES["resnet"]
+    ratio = flops_per_image(resnet(7, filters=(64, 128, 256, 512))) / flops_per_image(resnet(7))
+    assert 3.9 < ratio < 4.0  # twice the width, four times the multiply-adds but the first conv's

@@ -3,13 +3,20 @@
 from ._augmentation import FaceCrop, RandomAffine, augmentation_layers
 from ._dcnn import build_dcnn
 from ._losses import SmoothedSparseCrossentropy
+from ._resnet import build_resnet
 from ._saving import load_model
+from ._vgg import build_vgg
+from ._zoo import ARCHITECTURES, flops_per_image
 
 __all__ = [
+    "ARCHITECTURES",
     "FaceCrop",
     "RandomAffine",
     "SmoothedSparseCrossentropy",
     "augmentation_layers",
     "build_dcnn",
+    "build_resnet",
+    "build_vgg",
+    "flops_per_image",
     "load_model",
 ]
