@@ -8,6 +8,7 @@ helpers in :mod:`skfer.models._fine_tune` and the prediction graph in
 """
 
 import copy
+import inspect
 import os
 import warnings
 from collections import defaultdict
@@ -28,10 +29,13 @@ from ._constants import IMAGE_SIZE, N_PIXELS
 from ._labels import align_labels
 from ._progress import EpochProgress
 from ._seeding import seed_from, seeded
-from .models import FaceCrop, SmoothedSparseCrossentropy, augmentation_layers, build_dcnn
+from .models import ARCHITECTURES, FaceCrop, SmoothedSparseCrossentropy, augmentation_layers
 from .models._dcnn import OUTPUT_LAYER
 from .models._fine_tune import freeze_blocks, transfer_body
 from .models._inference import DTYPES, PREDICT_BATCH, check_dtype, inference_model, predict_in_batches
+
+#: Parameters passed to the architecture's builder when set.
+_NETWORK_PARAMS = ("filters", "kernel_sizes", "dropout", "dense_units", "dense_dropout", "activation")
 
 #: Test-time augmentations ``tta`` accepts.
 TTA = ("flip", "ten_crop")
@@ -155,18 +159,25 @@ class FERClassifier(KerasClassifier):
 
     Parameters
     ----------
-    filters : sequence of int, default=(32, 64, 128)
-        Filters of the convolutions in each conv block.
-    kernel_sizes : int or sequence of int, default=(5, 3, 3)
-        Kernel side per conv block.
-    dropout : float or sequence of float, default=(0.4, 0.4, 0.5)
-        Dropout after each conv block; one float sets every block's rate.
-    dense_units : int, default=128
-        Units of the hidden dense layer.
-    dense_dropout : float, default=0.6
-        Dropout after the hidden dense layer.
-    activation : str, default="elu"
-        Activation of the hidden layers.
+    architecture : {"dcnn", "vgg", "resnet"}, default="dcnn"
+        The network (:data:`skfer.models.ARCHITECTURES`): the seed
+        notebook's DCNN (:func:`~skfer.models.build_dcnn`), a VGG-style
+        network of four stages 64-128-256-512 (:func:`~skfer.models.build_vgg`)
+        or a CIFAR-style ResNet (:func:`~skfer.models.build_resnet`). The
+        parameters below left at None take the architecture's defaults.
+    filters : sequence of int, default=None
+        Filters of the convolutions in each conv block (DCNN: (32, 64, 128)).
+    kernel_sizes : int or sequence of int, default=None
+        Kernel side per conv block (DCNN only: (5, 3, 3)).
+    dropout : float or sequence of float, default=None
+        Dropout after each conv block; one float sets every block's rate
+        (DCNN: (0.4, 0.4, 0.5)).
+    dense_units : int, default=None
+        Units of the hidden dense layer (DCNN only: 128).
+    dense_dropout : float, default=None
+        Dropout before the output layer (DCNN: 0.6).
+    activation : str, default=None
+        Activation of the hidden layers (DCNN: "elu", VGG and ResNet: "relu").
     augment : bool, default=True
         Whether to augment faces during training with the ranges below
         (random flips, rotations, shifts, shears and zooms, drawn as one
@@ -341,12 +352,13 @@ class FERClassifier(KerasClassifier):
     """
 
     _parameter_constraints = {
-        "filters": ["array-like"],
-        "kernel_sizes": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "dense_units": [Interval(Integral, 1, None, closed="left")],
-        "dense_dropout": [Interval(Real, 0, 1, closed="left")],
-        "activation": [str, callable],
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "filters": ["array-like", None],
+        "kernel_sizes": [Interval(Integral, 1, None, closed="left"), "array-like", None],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
+        "dense_units": [Interval(Integral, 1, None, closed="left"), None],
+        "dense_dropout": [Interval(Real, 0, 1, closed="left"), None],
+        "activation": [str, callable, None],
         "augment": ["boolean"],
         "rotation": [Interval(Real, 0, 180, closed="both")],
         "shift": [Interval(Real, 0, 1, closed="left")],
@@ -384,12 +396,13 @@ class FERClassifier(KerasClassifier):
     def __init__(
         self,
         *,
-        filters=(32, 64, 128),
-        kernel_sizes=(5, 3, 3),
-        dropout=(0.4, 0.4, 0.5),
-        dense_units=128,
-        dense_dropout=0.6,
-        activation="elu",
+        architecture="dcnn",
+        filters=None,
+        kernel_sizes=None,
+        dropout=None,
+        dense_units=None,
+        dense_dropout=None,
+        activation=None,
         augment=True,
         rotation=15.0,
         shift=0.15,
@@ -442,6 +455,7 @@ class FERClassifier(KerasClassifier):
             class_weight=class_weight,
             **kwargs,
         )
+        self.architecture = architecture
         self.filters = filters
         self.kernel_sizes = kernel_sizes
         self.dropout = dropout
@@ -515,14 +529,9 @@ class FERClassifier(KerasClassifier):
         )
         if self.crop_size is not None:
             augmentation = [*augmentation, FaceCrop(self.crop_size, seed=seed, name="crop")]
-        model = build_dcnn(
+        model = ARCHITECTURES[self.architecture](
             meta["n_classes_"],
-            filters=self.filters,
-            kernel_sizes=self.kernel_sizes,
-            dropout=self.dropout,
-            dense_units=self.dense_units,
-            dense_dropout=self.dense_dropout,
-            activation=self.activation,
+            **self._network_params(),
             augmentation=augmentation,
             dtype=DTYPES[self.train_dtype],
         )
@@ -565,9 +574,23 @@ class FERClassifier(KerasClassifier):
 
     # -- training ------------------------------------------------------------------
 
+    def _network_params(self):
+        """The architecture parameters set (not None), checked against the builder's."""
+        given = {name: getattr(self, name) for name in _NETWORK_PARAMS if getattr(self, name) is not None}
+        builder = ARCHITECTURES[self.architecture]
+        unknown = sorted(set(given) - set(inspect.signature(builder).parameters))
+        if unknown:
+            raise ValueError(
+                f"architecture={self.architecture!r} has no parameter {', '.join(unknown)}; "
+                f"leave it None (it applies to the DCNN)."
+            )
+        return given
+
     def _check_params(self):
         self._validate_params()
-        _check_rates(self.dropout, "dropout")
+        if self.dropout is not None:
+            _check_rates(self.dropout, "dropout")
+        self._network_params()
 
     def _encode_validation(self, validation_data):
         try:

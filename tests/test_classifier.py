@@ -252,3 +252,21 @@ def test_verbose_1_reports_progress_within_epochs(faces, capsys):
     FERClassifier(**TINY, verbose=1).fit(X / 255, y)
     err = capsys.readouterr().err
     assert "epoch 1/1: 60 faces in" in err and "faces/s" in err
+
+
+@pytest.mark.parametrize("architecture", ["dcnn", "vgg", "resnet"])
+def test_architecture_is_a_parameter_and_predictions_follow_the_model(faces, architecture):
+    X, y = faces
+    small = {"dcnn": dict(filters=(4,), kernel_sizes=3, dense_units=8, dropout=0.1)}.get(
+        architecture, dict(filters=(4, 8))
+    )
+    clf = FERClassifier(architecture=architecture, epochs=1, crop_size=44, random_state=0, **small)
+    clf.fit(X / 255, y)
+    assert clf.model_.output_shape == (None, 3) and clf.n_features_in_ == 2304
+    np.testing.assert_allclose(clf.predict_proba(X / 255), clf.model_.predict(X / 255, verbose=0), atol=1e-5)
+
+
+def test_parameters_an_architecture_lacks_are_named(faces):
+    X, y = faces
+    with pytest.raises(ValueError, match="architecture='resnet' has no parameter dense_units, kernel_sizes"):
+        FERClassifier(architecture="resnet", kernel_sizes=3, dense_units=8, epochs=1).fit(X / 255, y)
