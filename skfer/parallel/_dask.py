@@ -1,5 +1,6 @@
 """Apply the worker environment to the processes of a dask.distributed cluster."""
 
+import time
 from collections import Counter
 
 from distributed import get_client
@@ -10,6 +11,8 @@ from ._threads import cores_per_worker, usable_cores, worker_environment
 
 _PLUGIN_NAME = "skfer-worker-environment"
 _SHARE = "TF_NUM_INTRAOP_THREADS"
+#: Seconds the restarted workers may take to come back (a busy machine is slow).
+_RESTART_TIMEOUT = 600
 
 
 class _WorkerEnvironment(NannyPlugin):
@@ -65,10 +68,30 @@ def configure_workers(client=None, gpu_memory_growth=True):
         share = cores_per_worker(state[address][0], per_host[info["host"]])
         env = worker_environment(share, gpu_memory_growth=gpu_memory_growth)
         environ_by_host[get_address_host(info["nanny"])] = env
-    if any(
-        state[address][1] != environ_by_host[get_address_host(info["nanny"])]
-        for address, info in workers.items()
-    ):
+    if not _all_set(client, keys, environ_by_host, len(workers)):
         client.register_plugin(_WorkerEnvironment(environ_by_host), name=_PLUGIN_NAME)
-        client.wait_for_workers(len(workers))
+        _wait_until_set(client, keys, environ_by_host, len(workers))
     return environ_by_host
+
+
+def _all_set(client, keys, environ_by_host, n_workers):
+    """Whether ``n_workers`` workers run, each with its host's environment."""
+    workers = client.scheduler_info()["workers"]
+    state = client.run(_worker_state, keys, on_error="ignore")
+    return len(state) >= n_workers and all(
+        address in workers
+        and env == environ_by_host.get(get_address_host(workers[address]["nanny"]))
+        for address, (_, env) in state.items()
+    )
+
+
+def _wait_until_set(client, keys, environ_by_host, n_workers):
+    """Wait for the restarted workers: the plugin may return before they are back."""
+    deadline = time.monotonic() + _RESTART_TIMEOUT
+    while not _all_set(client, keys, environ_by_host, n_workers):
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"The Dask workers did not come back with their thread limits within "
+                f"{_RESTART_TIMEOUT} s of being restarted."
+            )
+        time.sleep(0.5)
