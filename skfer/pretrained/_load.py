@@ -1,4 +1,4 @@
-"""Load the FER2013 model shipped inside skfer, ready to predict, offline."""
+"""Load the FER2013 models shipped inside skfer, ready to predict, offline."""
 
 import json
 from importlib import resources
@@ -10,24 +10,58 @@ from .._constants import EMOTIONS, N_PIXELS
 from .._pipeline import make_fer_pipeline
 from ..models._dcnn import OUTPUT_LAYER
 
-_CARD = "fer2013_dcnn.json"
+#: Model card (JSON) of each shipped model, by name.
+MODELS = {
+    "flip_shift": "fer2013_dcnn.json",
+}
+#: The model ``load_pretrained()`` returns: the best PublicTest accuracy.
+DEFAULT_MODEL = "flip_shift"
 
 
-def load_pretrained():
-    """Return skfer's pretrained FER2013 model as a fitted pipeline.
+def _card(name):
+    return json.loads(resources.files(__package__).joinpath(MODELS[name]).read_text("utf-8"))
 
-    The model is the seed DCNN trained on FER2013's Training split with
-    flips and shifts as augmentation, chosen on PublicTest, where it scores
-    66.4% accuracy (``benchmarks/results/flip_shift_gpu/metrics.json``; see
-    ``docs/model_card.md`` for its data, recipe and limits). Its weights
-    ship with the package, so nothing is downloaded.
+
+def _load_one(name):
+    card = _card(name)
+    classifier = FERClassifier(**card["classifier_params"])
+    blank = np.zeros((len(EMOTIONS), N_PIXELS), dtype=np.float32)
+    classifier.initialize(blank, np.arange(len(EMOTIONS)))
+    with resources.as_file(resources.files(__package__).joinpath(card["weights"])) as weights:
+        classifier.model_.load_weights(weights)
+    # The output units were trained in the order ``output_classes``; move them
+    # to FER2013's label order.
+    units = [card["output_classes"].index(name) for name in EMOTIONS]
+    output = classifier.model_.get_layer(OUTPUT_LAYER)
+    kernel, bias = output.get_weights()
+    output.set_weights([kernel[:, units], bias[units]])
+    pipeline = make_fer_pipeline(classifier)
+    pipeline[:-1].fit(blank)
+    return pipeline
+
+
+def load_pretrained(model=DEFAULT_MODEL):
+    """Return a FER2013 model shipped with skfer as a fitted pipeline.
+
+    The weights ship inside the package, so nothing is downloaded. Each
+    model was trained on FER2013's Training split and chosen on PublicTest,
+    whose accuracy is therefore validation accuracy; ``docs/model_card.md``
+    gives each one's data, recipe, figures and limits.
+
+    Parameters
+    ----------
+    model : str, default=DEFAULT_MODEL
+        A name of :data:`MODELS` (the default is the one with the best
+        PublicTest accuracy), or ``"ensemble"``: soft voting over all shipped
+        models (a :class:`~sklearn.ensemble.VotingClassifier` of
+        :class:`~sklearn.frozen.FrozenEstimator` pipelines, already fitted).
 
     Returns
     -------
-    FERPipeline
-        Fitted steps PixelStringTransformer -> PixelNormalizer (scale to
-        [0, 1]) -> FERClassifier. It takes FER2013 pixel strings or 48x48
-        grayscale faces with values 0-255, of shape (n, 2304), (n, 48, 48) or
+    FERPipeline or VotingClassifier
+        Fitted: PixelStringTransformer -> PixelNormalizer (scale to [0, 1])
+        -> FERClassifier. It takes FER2013 pixel strings or 48x48 grayscale
+        faces with values 0-255, of shape (n, 2304), (n, 48, 48) or
         (n, 48, 48, 1). ``classes_`` are FER2013's labels 0-6, the order of
         :data:`skfer.EMOTIONS` and the labels :func:`load_fer2013` returns,
         so ``score`` and scikit-learn's metrics and displays take the
@@ -50,19 +84,15 @@ def load_pretrained():
     >>> model.predict_proba(faces).sum(axis=1).round(3)
     array([1., 1.], dtype=float32)
     """
-    folder = resources.files(__package__)
-    card = json.loads(folder.joinpath(_CARD).read_text(encoding="utf-8"))
-    classifier = FERClassifier(**card["classifier_params"])
-    blank = np.zeros((len(EMOTIONS), N_PIXELS), dtype=np.float32)
-    classifier.initialize(blank, np.arange(len(EMOTIONS)))
-    with resources.as_file(folder.joinpath(card["weights"])) as weights:
-        classifier.model_.load_weights(weights)
-    # The output units were trained in the order ``output_classes``; move them
-    # to FER2013's label order.
-    units = [card["output_classes"].index(name) for name in EMOTIONS]
-    output = classifier.model_.get_layer(OUTPUT_LAYER)
-    kernel, bias = output.get_weights()
-    output.set_weights([kernel[:, units], bias[units]])
-    pipeline = make_fer_pipeline(classifier)
-    pipeline[:-1].fit(blank)
-    return pipeline
+    if model == "ensemble":
+        from sklearn.ensemble import VotingClassifier
+        from sklearn.frozen import FrozenEstimator
+
+        members = [(name, FrozenEstimator(_load_one(name))) for name in MODELS]
+        blank = np.zeros((len(EMOTIONS), N_PIXELS), dtype=np.uint8)
+        return VotingClassifier(members, voting="soft").fit(blank, np.arange(len(EMOTIONS)))
+    if model not in MODELS:
+        raise ValueError(
+            f"Unknown pretrained model {model!r}; choose one of {sorted(MODELS)} or 'ensemble'."
+        )
+    return _load_one(model)
