@@ -45,7 +45,7 @@ RECIPES = {
 }
 
 #: The recipe ``skfer train`` uses unless told otherwise.
-DEFAULT_RECIPE = "seed"
+DEFAULT_RECIPE = "crop_cosine"
 
 
 def recipe(name):
