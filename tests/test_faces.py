@@ -284,3 +284,28 @@ def test_changed_parameters_take_effect_on_the_next_call(astronaut, coffee):
 
     detector.set_params(min_confidence=0.99)
     assert detector.find(astronaut) == []
+
+
+def test_boxes_and_keypoints_map_back_through_the_letterbox(astronaut):
+    wide = cv2.copyMakeBorder(astronaut, 40, 0, 0, 120, cv2.BORDER_CONSTANT, value=(90, 90, 90))
+
+    square, padded = (FaceDetector().detect([image])[0] for image in (astronaut, wide))
+
+    side = square.box[2]
+    assert np.abs(np.array(padded.box) - np.add(square.box, (0, 40, 0, 0))).max() <= 0.05 * side
+    # keypoints wander more than boxes with the face's scale in the network's 128x128 input
+    assert np.abs(padded.keypoints - square.keypoints - (0, 40)).max() <= 0.2 * side
+
+
+def test_weighted_nms_merges_overlapping_boxes_by_score():
+    from skfer.preprocessing._blazeface import _weighted_nms
+
+    corners = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]], dtype=float)
+    points = np.zeros((3, 6, 2)) + np.array([0.0, 3.0, 9.0])[:, None, None]
+    scores = np.array([0.9, 0.6, 0.7])
+
+    kept, kept_points, kept_scores = _weighted_nms(corners, points, scores)
+
+    np.testing.assert_allclose(kept, [[0.4, 0, 10.4, 10], [50, 50, 60, 60]])
+    np.testing.assert_allclose(kept_points[:, 0, 0], [1.2, 9.0])  # (0.9 * 0 + 0.6 * 3) / 1.5
+    np.testing.assert_allclose(kept_scores, [0.9, 0.7])

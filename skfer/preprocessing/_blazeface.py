@@ -102,12 +102,6 @@ class BlazeFace:
         self._outputs = self._net.getUnconnectedOutLayersNames()
         self._anchors = _anchor_centres()
 
-    def __getstate__(self):
-        return {"min_score": self.min_score}  # an OpenCV network cannot be pickled
-
-    def __setstate__(self, state):
-        self.__init__(**state)
-
     def __call__(self, gray):
         height, width = gray.shape
         scale = _SIZE / max(height, width)

@@ -164,8 +164,9 @@ class FaceDetector(TransformerMixin, BaseEstimator):
     detector : {"blazeface", "haar"} or callable, default="blazeface"
         ``"blazeface"`` runs MediaPipe's BlazeFace short-range network
         (shipped in skfer, run by OpenCV's ``dnn`` module), which gives a
-        score and six keypoints per face and finds faces down to about a
-        tenth of the image's longer side. ``"haar"`` uses OpenCV's
+        score and six keypoints per face, finds faces tilted by 30 degrees,
+        and misses faces smaller than about a sixth of the image's longer
+        side (``benchmarks/results/faces.md``). ``"haar"`` uses OpenCV's
         frontal-face Haar cascade (also shipped in skfer; on OpenCV 5 it needs
         opencv-contrib-python-headless for ``cv2.CascadeClassifier``), which
         gives neither. A callable is called as ``detector(gray)`` with a
