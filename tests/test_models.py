@@ -54,7 +54,7 @@ def test_model_with_augmentation_saves_and_loads(tmp_path):
 # --- the model zoo: every architecture under the same conventions ---------------------------
 
 #: Small two-block networks for the tests that train (the defaults are checked by building only).
-_SMALL = {"dcnn": {"filters": (4, 8)}, "vgg": {"filters": (4, 8)},
+_SMALL = {"dcnn": {"filters": (4, 8), "kernel_sizes": 3}, "vgg": {"filters": (4, 8)},
           "resnet": {"filters": (4, 8), "residual_units": 1}}
 
 
