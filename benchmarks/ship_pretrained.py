@@ -1,0 +1,70 @@
+"""Ship a trained run as a pretrained model: weights and card into ``skfer/pretrained/``.
+
+Reads the run's saved Keras model (``--model``, e.g. the ``model.keras`` that
+``benchmarks/train_fer2013.py`` or ``skfer train`` wrote) and its
+``benchmarks/results/<run>/metrics.json``, and writes
+``skfer/pretrained/fer2013_<name>.weights.h5`` and ``fer2013_<name>.json``
+(FERClassifier parameters, the order of the output units, PublicTest
+accuracy, the run that made it). Add the name to
+``skfer.pretrained.MODELS`` to ship it.
+
+Example
+-------
+::
+
+    python benchmarks/ship_pretrained.py --name crop_cosine --recipe crop_cosine \\
+        --run cpu_dcnn_crop44_cosine_30ep --model ~/skfer-runs/cpu_dcnn_crop44_cosine_30ep/model.keras
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from skfer import EMOTIONS, FERClassifier
+from skfer._constants import N_PIXELS
+from skfer._recipes import RECIPES
+from skfer.models import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Parameters that change training only, not the network a card rebuilds.
+_TRAINING_ONLY = ("early_stopping", "lr_schedule", "warmup_epochs", "learning_rate", "optimizer",
+                  "weight_decay", "batch_size", "label_smoothing")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--name", required=True, help="model name in skfer.pretrained.MODELS")
+    parser.add_argument("--recipe", required=True, choices=sorted(RECIPES))
+    parser.add_argument("--run", required=True, help="folder under benchmarks/results/")
+    parser.add_argument("--model", required=True, type=Path, help="the run's saved .keras model")
+    parser.add_argument("--output-classes", default="names",
+                        choices=["names", "labels"],
+                        help="what the run trained on: emotion names (units in alphabetical order) "
+                             "or FER2013 labels 0-6 (units in EMOTIONS order)")
+    args = parser.parse_args(argv)
+    metrics = json.loads((ROOT / "benchmarks" / "results" / args.run / "metrics.json").read_text())
+    params = {k: v for k, v in RECIPES[args.recipe][0].items() if k not in _TRAINING_ONLY}
+    weights = f"fer2013_{args.name}.weights.h5"
+    # Rebuild the network from the card's parameters (as load_pretrained will)
+    # and save only its weights, not the optimizer's state.
+    classifier = FERClassifier(**params)
+    classifier.initialize(np.zeros((len(EMOTIONS), N_PIXELS), np.float32), np.arange(len(EMOTIONS)))
+    classifier.model_.set_weights(load_model(args.model).get_weights())
+    classifier.model_.save_weights(ROOT / "skfer" / "pretrained" / weights)
+    card = {
+        "weights": weights,
+        "output_classes": sorted(EMOTIONS) if args.output_classes == "names" else list(EMOTIONS),
+        "classifier_params": params,
+        "recipe": args.recipe,
+        "benchmark": f"benchmarks/results/{args.run}/metrics.json",
+        "trained_by": metrics.get("command"),
+        "publictest_accuracy": round(metrics["accuracy"], 4),
+    }
+    (ROOT / "skfer" / "pretrained" / f"fer2013_{args.name}.json").write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote skfer/pretrained/{weights} and fer2013_{args.name}.json")
+
+
+if __name__ == "__main__":
+    main()
