@@ -77,7 +77,8 @@ class FaceFolderDataset(keras.utils.PyDataset):
     >>> for emotion in ("happy", "sad"):
     ...     (root / emotion).mkdir()
     ...     for i in range(5):
-    ...         cv2.imwrite(str(root / emotion / f"{i}.png"), np.full((48, 48), 50 * i, np.uint8))
+    ...         face = np.full((48, 48), 50 * i, np.uint8)
+    ...         _ = cv2.imwrite(str(root / emotion / f"{i}.png"), face)
     >>> data = FaceFolderDataset(root, crop=False, batch_size=4, random_state=0)
     >>> len(data), data.classes_.tolist()
     (3, [3, 4])

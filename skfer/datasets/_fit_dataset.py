@@ -51,7 +51,8 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     >>> for emotion in ("happy", "sad"):
     ...     (root / emotion).mkdir()
     ...     for i in range(6):
-    ...         cv2.imwrite(str(root / emotion / f"{i}.png"), np.full((48, 48), 40 * i, np.uint8))
+    ...         face = np.full((48, 48), 40 * i, np.uint8)
+    ...         _ = cv2.imwrite(str(root / emotion / f"{i}.png"), face)
     >>> data = FaceFolderDataset(root, crop=False, batch_size=4, random_state=0)
     >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8,
     ...                     epochs=2, random_state=0)

@@ -239,7 +239,8 @@ def load_image_folder(
     >>> for emotion in ("happy", "sad"):
     ...     (root / emotion).mkdir()
     ...     for i in range(3):
-    ...         cv2.imwrite(str(root / emotion / f"{i}.png"), np.full((64, 80), 40 * i, np.uint8))
+    ...         face = np.full((64, 80), 40 * i, np.uint8)
+    ...         _ = cv2.imwrite(str(root / emotion / f"{i}.png"), face)
     >>> faces = load_image_folder(root, crop=False)
     >>> faces.data.shape, faces.target.tolist(), faces.target_names[3]
     ((6, 2304), [3, 3, 3, 4, 4, 4], 'Happy')
