@@ -94,7 +94,7 @@ def build_resnet(
     >>> model = build_resnet()
     >>> model.count_params()
     2801063
-    >>> model.get_layer("conv2_1_0").kernel.shape  # block 2's first shortcut
+    >>> tuple(model.get_layer("conv2_1_0").kernel.shape)  # block 2's first shortcut
     (1, 1, 32, 64)
     >>> build_resnet(filters=(64, 128, 256, 512)).count_params()
     11180871

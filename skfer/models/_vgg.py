@@ -82,7 +82,7 @@ def build_vgg(
     4693575
     >>> model.output_shape
     (None, 7)
-    >>> build_vgg(filters=(8, 16), dropout=0.1).get_layer("conv2_2").kernel.shape
+    >>> tuple(build_vgg(filters=(8, 16), dropout=0.1).get_layer("conv2_2").kernel.shape)
     (3, 3, 16, 16)
     """
     dropout = _per_block(dropout, len(filters), "dropout")

@@ -50,7 +50,7 @@ def flops_per_image(model):
     2x2 max-pool, a dense layer of 8 units and a softmax of 2:
 
     >>> from skfer.models import build_dcnn, flops_per_image
-    >>> model = build_dcnn(2, filters=(4,), kernel_sizes=3, dense_units=8)
+    >>> model = build_dcnn(2, filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8)
     >>> by_hand = 48 * 48 * 3 * 3 * (1 * 4 + 4 * 4) + 24 * 24 * 4 * 8 + 8 * 2
     >>> flops_per_image(model) == 2 * by_hand
     True
