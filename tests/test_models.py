@@ -11,6 +11,7 @@ from skfer.models import (
     flops_per_image,
 )
 from skfer.models._dcnn import OUTPUT_LAYER
+from skfer.models._fine_tune import conv_blocks, freeze_blocks
 
 
 def _faces():
@@ -120,10 +121,11 @@ def test_every_convolution_belongs_to_one_numbered_block(architecture):
         convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
         assert convs and {layer.filters for layer in convs} == {width}, (architecture, block)
         assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
-    n_convs = sum(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
-    in_blocks = sum(isinstance(layer, keras.layers.Conv2D) and layer.name[4:5].isdigit()
-                    for layer in model.layers)
-    assert n_convs == in_blocks
+    assert conv_blocks(model) == len(filters)
+    assert freeze_blocks(model, 1)
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.BatchNormalization)):
+            assert layer.trainable == (not layer.name.startswith(("conv1_", "bn1_"))), layer.name
 
 
 def test_flops_follow_the_crop_and_the_width():

@@ -41,15 +41,16 @@ def build_resnet(
     classes (11.2 MB in float32); ``filters=(64, 128, 256, 512)`` is the
     full-width ResNet-18, 11.2 million parameters (44.7 MB).
 
-    Layers are named so that a block is addressable: block ``b`` (from 1 at
-    the input) holds every layer whose name starts with ``conv{b}_``,
-    ``bn{b}_`` or ``act{b}_``. The stem belongs to block 1 (``conv1_0``,
-    ``bn1_0``, ``act1_0``); residual unit ``u`` of block ``b`` is
-    ``conv{b}_{u}_1``, ``bn{b}_{u}_1``, ``act{b}_{u}_1``, ``conv{b}_{u}_2``,
-    ``bn{b}_{u}_2``, the shortcut ``conv{b}_{u}_0`` and ``bn{b}_{u}_0`` where
-    there is one, ``add{b}_{u}`` and ``act{b}_{u}``. Each block ends with
-    ``drop{b}``; then come ``gap``, ``drop_dense`` and the output layer
-    :data:`OUTPUT_LAYER`.
+    Layers are named as in :func:`build_dcnn`, so that a block is
+    addressable: block ``b`` (from 1 at the input) holds the convolutions
+    ``conv{b}_{i}`` and their BatchNormalizations ``bn{b}_{i}``. ``i = 0``
+    is the block's entry: the stem in block 1, the 1x1 shortcut of the
+    first unit in the others. Residual unit ``u`` of block ``b`` has
+    ``conv{b}_{2u-1}``, ``act{b}_{2u-1}``, ``conv{b}_{2u}``, the addition
+    ``add{b}_{u}`` and the activation after it, ``act{b}_{2u}``. Each block
+    ends with ``drop{b}``; then come ``gap``, ``drop_dense`` and the output
+    layer :data:`OUTPUT_LAYER`. Freezing block ``b`` means freezing the
+    layers whose names start with ``conv{b}_`` and ``bn{b}_``.
 
     Parameters
     ----------
@@ -94,7 +95,7 @@ def build_resnet(
     >>> model = build_resnet()
     >>> model.count_params()
     2801063
-    >>> tuple(model.get_layer("conv2_1_0").kernel.shape)  # block 2's first shortcut
+    >>> tuple(model.get_layer("conv2_0").kernel.shape)  # block 2's shortcut
     (1, 1, 32, 64)
     >>> build_resnet(filters=(64, 128, 256, 512)).count_params()
     11180871
@@ -109,15 +110,15 @@ def build_resnet(
     for block, (n_filters, units, rate) in enumerate(zip(filters, residual_units, dropout), 1):
         for unit in range(1, units + 1):
             strides = 2 if block > 1 and unit == 1 else 1
-            where = f"{block}_{unit}"
+            first, second = f"{block}_{2 * unit - 1}", f"{block}_{2 * unit}"
             shortcut = x
             if strides != 1 or x.shape[-1] != n_filters:
-                shortcut = _conv_bn(x, n_filters, 1, strides, name=f"{where}_0", **init)
-            x = _conv_bn(x, n_filters, 3, strides, name=f"{where}_1", **init)
-            x = keras.layers.Activation(activation, dtype=dtype, name=f"act{where}_1")(x)
-            x = _conv_bn(x, n_filters, 3, 1, name=f"{where}_2", **init)
-            x = keras.layers.Add(dtype=dtype, name=f"add{where}")([x, shortcut])
-            x = keras.layers.Activation(activation, dtype=dtype, name=f"act{where}")(x)
+                shortcut = _conv_bn(x, n_filters, 1, strides, name=f"{block}_0", **init)
+            x = _conv_bn(x, n_filters, 3, strides, name=first, **init)
+            x = keras.layers.Activation(activation, dtype=dtype, name=f"act{first}")(x)
+            x = _conv_bn(x, n_filters, 3, 1, name=second, **init)
+            x = keras.layers.Add(dtype=dtype, name=f"add{block}_{unit}")([x, shortcut])
+            x = keras.layers.Activation(activation, dtype=dtype, name=f"act{second}")(x)
         x = keras.layers.Dropout(rate, dtype=dtype, name=f"drop{block}")(x)
     x = keras.layers.GlobalAveragePooling2D(dtype=dtype, name="gap")(x)
     x = keras.layers.Dropout(dense_dropout, dtype=dtype, name="drop_dense")(x)
