@@ -51,7 +51,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
@@ -310,7 +310,7 @@ def main():
     result = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": "python " + " ".join(sys.argv),
-        "faces": int(len(faces)),
+        "faces": len(faces),
         "cpu": cpu_info(),
         "versions": versions(),
         "threads": "TensorFlow and onnxruntime defaults (one per usable CPU)",
@@ -333,9 +333,11 @@ def table(r):
     lines = [
         f"# Prediction speed: skfer Keras, skfer ONNX, fer ({r['date']})",
         "",
-        f"Command: `{r['command']}`. {r['faces']} PublicTest faces; CPU {r['cpu']['model']} "
-        f"({r['cpu']['cpus_usable']} usable, {' '.join(r['cpu']['flags'])}); 1-min load "
-        f"{r['load_average_1min']['start']:.2f} -> {r['load_average_1min']['end']:.2f}.",
+        (
+            f"Command: `{r['command']}`. {r['faces']} PublicTest faces; CPU {r['cpu']['model']} "
+            f"({r['cpu']['cpus_usable']} usable, {' '.join(r['cpu']['flags'])}); 1-min load "
+            f"{r['load_average_1min']['start']:.2f} -> {r['load_average_1min']['end']:.2f}."
+        ),
         "",
         "| engine | one face p50 / p95 (ms) | batch (faces/s) |",
         "|---|---|---|",
@@ -350,9 +352,12 @@ def table(r):
         lines.append(f"| {key} | {s['p50_ms']:.1f} / {s['p95_ms']:.1f} | {s['frames_per_s']:.1f} |")
     lines += [
         "",
-        f"ONNX vs Keras probabilities (256 faces): max difference {r['max_abs_probability_difference_onnx_vs_keras']:.1e}; "
-        f"TensorFlow imported by the ONNX worker: {r['tensorflow_imported_by_onnx_worker']}; "
-        f"export took {r['export_s']:.1f} s.",
+        (
+            "ONNX vs Keras probabilities (256 faces): max difference "
+            f"{r['max_abs_probability_difference_onnx_vs_keras']:.1e}; TensorFlow imported by "
+            f"the ONNX worker: {r['tensorflow_imported_by_onnx_worker']}; export took "
+            f"{r['export_s']:.1f} s."
+        ),
         "",
     ]
     return "\n".join(lines)
