@@ -29,6 +29,7 @@ from ._constants import IMAGE_SIZE, N_PIXELS
 from ._labels import align_labels
 from ._progress import EpochProgress
 from ._seeding import seed_from, seeded
+from ._tta import TTA, tta_views
 from .models import ARCHITECTURES, FaceCrop, SmoothedSparseCrossentropy, augmentation_layers
 from .models._dcnn import OUTPUT_LAYER
 from .models._fine_tune import freeze_blocks, transfer_body
@@ -36,10 +37,6 @@ from .models._inference import DTYPES, PREDICT_BATCH, check_dtype, inference_mod
 
 #: Parameters passed to the architecture's builder when set.
 _NETWORK_PARAMS = ("filters", "kernel_sizes", "dropout", "dense_units", "dense_dropout", "activation")
-
-#: Test-time augmentations ``tta`` accepts.
-TTA = ("flip", "ten_crop")
-
 
 def _faces_2d(X, n_features_in=N_PIXELS):
     """Reshape (n, 48, 48) and (n, 48, 48, 1) faces to (n, 2304); refuse what is not faces."""
@@ -70,61 +67,6 @@ def _faces_2d(X, n_features_in=N_PIXELS):
             f"got X of shape {X.shape}."
         )
     return X
-
-
-def _shifted(faces, dy, dx):
-    """Faces (n, 48, 48) moved by (dy, dx) pixels, edges repeated into the gap."""
-    pad = max(abs(dy), abs(dx))
-    padded = np.pad(faces, ((0, 0), (pad, pad), (pad, pad)), mode="edge")
-    top, left = pad - dy, pad - dx
-    return padded[:, top : top + IMAGE_SIZE, left : left + IMAGE_SIZE]
-
-
-def tta_views(X, tta, crop_size=None):
-    """The views of each face that test-time augmentation averages over.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, 2304)
-        Faces as the network takes them.
-    tta : {"flip", "ten_crop"} or None
-        None: the faces themselves. ``"flip"``: the faces and their mirror
-        images. ``"ten_crop"``: the faces shifted so that the network's
-        central crop sees the centre and the four corner crops, each also
-        mirrored (ten views).
-    crop_size : int, default=None
-        The network's crop (``FERClassifier(crop_size=...)``); the corner
-        shift is half the margin, or 2 pixels without a crop.
-
-    Returns
-    -------
-    list of ndarray of shape (n_samples, 2304)
-        One array per view.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfer._classifier import tta_views
-    >>> faces = np.arange(2 * 2304, dtype=np.float32).reshape(2, 2304)
-    >>> [len(tta_views(faces, t, crop_size=44)) for t in (None, "flip", "ten_crop")]
-    [1, 2, 10]
-    >>> flipped = tta_views(faces, "flip")[1].reshape(2, 48, 48)
-    >>> bool(np.array_equal(flipped[:, :, 0], faces.reshape(2, 48, 48)[:, :, -1]))
-    True
-    """
-    if tta is None:
-        return [X]
-    faces = X.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
-    if tta == "flip":
-        shifts = [(0, 0)]
-    else:
-        d = (IMAGE_SIZE - crop_size) // 2 if crop_size else 2
-        shifts = [(0, 0), (d, d), (d, -d), (-d, d), (-d, -d)]
-    views = []
-    for dy, dx in shifts:
-        moved = _shifted(faces, dy, dx) if (dy or dx) else faces
-        views += [moved.reshape(len(X), -1), moved[:, :, ::-1].reshape(len(X), -1)]
-    return views
 
 
 def _check_rates(value, name):

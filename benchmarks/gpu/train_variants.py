@@ -176,7 +176,7 @@ def _child(args, variant):
                           validation_data=(val, emotion[val]), callbacks=[schedule, budget], verbose=2)
     fit_s = time.perf_counter() - fit_start
 
-    from skfer._classifier import tta_views  # the library's test-time views, one definition
+    from skfer._tta import tta_views  # the library's test-time views, one definition
 
     X_val = faces[val].astype(np.float32) / 255.0
     accuracies, predictions = {}, {}
