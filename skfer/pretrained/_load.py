@@ -13,6 +13,7 @@ from ..models._dcnn import OUTPUT_LAYER
 #: Model card (JSON) of each shipped model, by name.
 MODELS = {
     "flip_shift": "fer2013_dcnn.json",
+    "crop_cosine": "fer2013_crop_cosine.json",
 }
 #: The model ``load_pretrained()`` returns: the best PublicTest accuracy.
 DEFAULT_MODEL = "flip_shift"
