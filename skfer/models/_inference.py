@@ -66,6 +66,25 @@ class _FoldedBatchNorm(keras.layers.Layer):
         return layer.activation(y) if layer.activation is not None else y
 
 
+class _Reused(keras.layers.Layer):
+    """A trained layer applied through its own ``call``: shares its weights, adds no node to it.
+
+    Calling the layer itself on the prediction graph's tensors would add an
+    inbound node to the trained model's layer, after which the model no
+    longer looks like one chain of layers.
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def call(self, x):
+        return self.layer.call(ops.cast(x, self.layer.compute_dtype))
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+
 def _is_chain(model):
     """Whether every layer feeds only the next one (the DCNN and VGG builders)."""
     return all(len(layer._inbound_nodes) <= 1 for layer in model.layers) and all(
@@ -126,8 +145,9 @@ def inference_model(model, dtype="float32"):
             continue
         if not layer.weights and layer.name != OUTPUT_LAYER:
             # A stateless layer (reshape, crop, pooling, activation) in the prediction dtype.
-            layer = type(layer).from_config({**layer.get_config(), "dtype": policy})
-        x = layer(x)
+            x = type(layer).from_config({**layer.get_config(), "dtype": policy})(x)
+        else:
+            x = _Reused(layer, dtype=layer.dtype_policy, name=f"{layer.name}_shared")(x)
         i += 1
     return keras.Model(inputs, x, name=f"{model.name}_inference")
 
