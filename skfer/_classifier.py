@@ -244,8 +244,8 @@ class FERClassifier(KerasClassifier):
         ``"bfloat16"`` makes that copy about twice as fast on CPUs with
         AVX512-BF16 or AMX (and GPUs); its probabilities differ from
         float32's in the second or third decimal: on FER2013 PublicTest it
-        changed 14 of the pretrained model's 3,589 predictions and its
-        accuracy from 66.40% to 66.29%. CPUs without native bfloat16 run it
+        changed 16 of the pretrained model's 3,589 predictions and its
+        accuracy from 66.40% to 66.34%. CPUs without native bfloat16 run it
         slower.
     tta : {"flip", "ten_crop"} or None, default=None
         Test-time augmentation of ``predict`` and ``predict_proba``: average
