@@ -126,11 +126,6 @@ EXPECTED_FAILED_CHECKS = {
         "check_supervised_y_2d": (
             "scikeras encodes a column-vector y without scikit-learn's DataConversionWarning"
         ),
-        "check_estimators_pickle": (
-            "the unpickled network's float32 probabilities differ from the original's in the "
-            "7th significant digit (1.2e-7), over the check's rtol of 1e-7; the predicted "
-            "classes are the same (test_inference.py checks pickling to 1e-6)"
-        ),
     },
     "FaceShapedPixelStringTransformer": {
         "check_n_features_in": (
