@@ -32,7 +32,7 @@ import numpy as np
 from distributed import Client, LocalCluster
 from sklearn.model_selection import GridSearchCV
 
-from _machine import machine
+from skfer._evaluation import machine
 from skfer import FERClassifier, make_fer_pipeline
 from skfer.parallel import parallel_config
 
@@ -115,7 +115,7 @@ def main():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 7, args.faces)
     X = rng.integers(0, 256, (args.faces, 2304)).astype(np.float32)
-    before = machine()
+    before = {**machine(), "load_average": os.getloadavg()}
     start = time.perf_counter()
     reference = search(args.epochs).fit(X, y)
     serial = time.perf_counter() - start
@@ -133,7 +133,7 @@ def main():
         },
         "speed_up_2_over_1_worker": round(runs[1][1] / runs[2][1], 2),
         "machine_before": before,
-        "machine_after": machine(),
+        "machine_after": {**machine(), "load_average": os.getloadavg()},
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "dask_sweep.json").write_text(json.dumps(record, indent=2) + "\n")

@@ -18,6 +18,7 @@ Example
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from _machine import machine
+from skfer._evaluation import machine
 from skfer import EMOTIONS
 from skfer.datasets import load_image_folder
 
@@ -46,7 +47,7 @@ def main():
     parser.add_argument("--images", type=int, default=10_000)
     args = parser.parse_args()
     record = {"command": f"python benchmarks/image_folder.py --images {args.images}",
-              "images": args.images, "machine_before": machine(), "seconds": {},
+              "images": args.images, "machine_before": {**machine(), "load_average": os.getloadavg()}, "seconds": {},
               "cpu_seconds": {}}
     for kind, (shape, ext) in KINDS.items():
         with tempfile.TemporaryDirectory() as tmp:
@@ -59,7 +60,7 @@ def main():
                 assert faces.data.shape == (args.images, 2304)
                 record["seconds"][f"{kind}_n_jobs_{n_jobs}"] = round(seconds, 2)
                 record["cpu_seconds"][f"{kind}_n_jobs_{n_jobs}"] = round(cpu, 2)
-    record["machine_after"] = machine()
+    record["machine_after"] = {**machine(), "load_average": os.getloadavg()}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "image_folder.json").write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps(record, indent=2))
