@@ -1,41 +1,55 @@
 """Measure skfer's speed against the seed notebook's ways, side by side, in one run.
 
-Five things are timed, each as the median of ``--repeats`` runs after a
-warm-up, and every comparison is a ratio of figures taken in the same run:
+Each section is timed as the median of ``--repeats`` runs after a warm-up,
+and every comparison is a ratio of figures taken in the same run:
 
-1. parsing all FER2013 pixel strings: the seed's per-row ``np.array(s.split(' '))``
-   against ``PixelStringTransformer`` (and ``load_fer2013``'s read time);
-2. training throughput of the default DCNN on the same real Training faces:
-   plain Keras ``Model.fit`` (the baseline), ``FERClassifier`` without and with
-   augmentation, and the seed's Python-side augmentation generator;
-3. inference: batch ``predict_proba`` throughput, single-face latency, and
+1. ``parsing``: all FER2013 pixel strings, the seed's per-row
+   ``np.array(s.split(' '))`` against ``PixelStringTransformer`` (and
+   ``load_fer2013``'s read time);
+2. ``training``: throughput of the default DCNN on the same real Training
+   faces: plain Keras ``Model.fit`` (the baseline), ``FERClassifier`` without
+   and with augmentation, and the seed's Python-side augmentation generator;
+3. ``inference``: batch ``predict_proba`` throughput, single-face latency, and
    Keras ``Model.predict``'s per-call overhead against calling the model;
-4. the photo path: ``FaceDetector`` then the pipeline on a 512x512 photo;
-5. the model's FLOPs per face and the fraction of the CPU's FP32 peak reached.
+4. ``photo``: ``FaceDetector`` then the pipeline on a 512x512 photo;
+5. ``flops``: the DCNN's FLOPs per face (``skfer.models.flops_per_image``),
+   from which the fraction of the CPU's FP32 peak reached is derived;
+6. ``layer_profile``: the time of every oneDNN primitive of a training step;
+7. ``backends``: plain Keras training and prediction under each Keras backend;
+8. ``architectures``: every network of ``skfer.models.ARCHITECTURES`` as
+   ``FERClassifier(architecture=name)`` builds it: parameters, forward FLOPs
+   per face, training images/s (epochs interleaved) and its ratio to the
+   DCNN's, and batch prediction faces/s.
 
-Results go to ``benchmarks/results/speed.json`` and, as a table,
-``benchmarks/results/speed.md``.
+Results go to ``benchmarks/results/speed.json`` and, as tables,
+``benchmarks/results/speed.md``. ``--sections`` runs only some sections and
+merges them into the existing results file, keeping the other sections; each
+section records its own date, command, load average, CPU and versions.
 
 Examples
 --------
-A fast check of the script (few faces, one repeat)::
+A fast check of the script (few faces, one repeat; written to the temporary
+folder unless ``--output`` is given)::
 
     python benchmarks/speed.py --quick
 
-The full run::
+The full run, and only the architecture comparison::
 
     python benchmarks/speed.py --repeats 3
+    python benchmarks/speed.py --sections architectures --repeats 3
 """
 
 import argparse
 import datetime
+import functools
 import importlib.util
 import json
 import os
-import platform
 import re
+import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,8 +60,9 @@ import numpy as np  # noqa: E402
 from skimage.data import astronaut  # noqa: E402
 
 from skfer import FERClassifier, load_fer2013, make_fer_pipeline  # noqa: E402
-from skfer._classifier import _PREDICT_BATCH  # noqa: E402
-from skfer.models import augmentation_layers, build_dcnn  # noqa: E402
+from skfer._evaluation import machine  # noqa: E402
+from skfer.models import ARCHITECTURES, augmentation_layers, build_dcnn, flops_per_image  # noqa: E402
+from skfer.models._inference import PREDICT_BATCH  # noqa: E402
 from skfer.preprocessing import FaceDetector, PixelNormalizer, PixelStringTransformer  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
@@ -55,6 +70,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 #: FP32 peak of this machine's 2 cores, from the project brief (GFLOP/s).
 CPU_PEAK_GFLOPS = 525.0
 BATCH_SIZE = 32
+#: The sections, in the order they run and are shown.
+SECTIONS = ("parsing", "training", "inference", "photo", "flops", "layer_profile", "backends", "architectures")
 
 
 def median_time(fn, repeats, warmup=1):
@@ -203,7 +220,7 @@ def bench_inference(pipe, strings, repeats, calls):
     arrays = PixelStringTransformer().fit_transform(strings)
     model = pipe[-1].model_
     normalized = PixelNormalizer().fit_transform(arrays)
-    out = {"faces": len(strings), "calls": calls, "predict_batch_size": _PREDICT_BATCH}
+    out = {"faces": len(strings), "calls": calls, "predict_batch_size": PREDICT_BATCH}
     for dtype in ("float32", "bfloat16"):
         pipe[-1].set_params(predict_dtype=dtype)
         batch_str = median_time(lambda: pipe.predict_proba(strings), repeats)
@@ -234,21 +251,60 @@ def bench_photo(pipe, repeats):
             "detect_ms": 1e3 * detect_s, "detect_and_predict_ms": 1e3 * total_s, "repeats": repeats}
 
 
-def model_flops():
-    """Forward FLOPs per face (2 per multiply-add) of build_dcnn()'s conv and dense layers."""
-    model = build_dcnn()
-    layers = {}
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            _, h, w, c_out = layer.output.shape
-            kh, kw, c_in, _ = layer.kernel.shape
-            layers[layer.name] = 2 * h * w * c_out * kh * kw * c_in
-        elif isinstance(layer, keras.layers.Dense):
-            n_in, n_out = layer.kernel.shape
-            layers[layer.name] = 2 * n_in * n_out
-    forward = sum(layers.values())
+def bench_architectures(X, y, X_pred, repeats):
+    """Size, FLOPs per face, training and prediction speed of every network of ``ARCHITECTURES``.
+
+    Each is ``FERClassifier(architecture=name)`` with its defaults (default
+    network parameters; ``crop_size=None``, so the network sees whole 48x48
+    faces; float32 training and prediction), trained with augmentation, one
+    ``partial_fit`` epoch per turn of ``interleaved_epochs``; its FLOPs are
+    those of the model it built. Ratios are to the DCNN's two-core speed.
+    """
+    classifiers = {name: FERClassifier(architecture=name, batch_size=BATCH_SIZE, augment=True, random_state=0)
+                   for name in ARCHITECTURES}
+    trainers = {name: (lambda clf=clf: clf.partial_fit(X, y)) for name, clf in classifiers.items()}
+    speeds = interleaved_epochs(trainers, len(X), repeats)
+    params = classifiers["dcnn"].get_params()
+    out = {"faces": len(X), "predicted_faces": len(X_pred), "rounds": repeats,
+           "classifier": {key: params[key] for key in ("batch_size", "augment", "crop_size", "train_dtype",
+                                                       "predict_dtype", "optimizer")},
+           "predict_batch_size": PREDICT_BATCH}
+    base = speeds["dcnn"]["images_per_s_two_cores"]
+    for name, clf in classifiers.items():
+        forward, speed = flops_per_image(clf.model_), speeds[name]["images_per_s_two_cores"]
+        predict_s = median_time(lambda clf=clf: clf.predict_proba(X_pred), repeats)
+        out[name] = {
+            "parameters": clf.model_.count_params(),
+            "forward_flops_per_face": forward,
+            **speeds[name],
+            "ratio_to_dcnn": speed / base if speed and base else None,
+            "training_gflops_two_cores": speed * 3 * forward / 1e9 if speed else None,
+            "predict_faces_per_s": len(X_pred) / predict_s,
+        }
+    return out
+
+
+def dcnn_flops():
+    """Forward FLOPs per face of ``build_dcnn()`` (conv and dense layers, 2 per multiply-add)."""
+    forward = flops_per_image(build_dcnn())
     return {"forward_flops_per_face": forward, "training_flops_per_face": 3 * forward,
-            "per_layer": layers, "note": "conv and dense only; BatchNorm, ELU, pooling ignored"}
+            "note": "skfer.models.flops_per_image: conv and dense only; BatchNorm, ELU, pooling ignored"}
+
+
+def achieved_gflops(result):
+    """GFLOP/s the DCNN reached in the training and inference sections present (3x forward to train)."""
+    if "flops" not in result:
+        return {}
+    per_face, out = result["flops"]["forward_flops_per_face"], {}
+    if "training" in result:
+        for label, name in (("float32", "keras_fit_no_aug"), ("bfloat16", "keras_fit_no_aug_bf16")):
+            speed = result["training"][name]["images_per_s_two_cores"]
+            out[f"training, Keras fit {label}"] = speed * 3 * per_face / 1e9 if speed else None
+    if "inference" in result:
+        for dtype in ("float32", "bfloat16"):
+            speed = result["inference"][dtype]["batch_from_arrays_faces_per_s"]
+            out[f"prediction {dtype}"] = speed * per_face / 1e9
+    return out
 
 
 def _conv_flops(desc):
@@ -320,7 +376,7 @@ def backend_worker(repeats):
     fit = lambda: model.fit(X, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)  # noqa: E731
     fit()
     epoch_s = min(timed(fit)[0] for _ in range(repeats))
-    batch = X[:_PREDICT_BATCH]
+    batch = X[:PREDICT_BATCH]
     predict_s = median_time(lambda: model.predict_on_batch(batch), repeats)
     status = Path("/proc/self/status").read_text()
     peak_mb = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
@@ -358,18 +414,20 @@ def backend_info():
         "cpus_usable": len(os.sched_getaffinity(0)),
         "jax": "installed" if importlib.util.find_spec("jax") else "not installed",
         "torch": "installed" if importlib.util.find_spec("torch") else "not installed",
-        "machine": platform.processor() or platform.machine(),
     }
 
 
-def table(r):
-    p, t, i, ph, f = r["parsing"], r["training"], r["inference"], r["photo"], r["flops"]
-    rows = [
+def _parsing_rows(p):
+    return [
         ("Parse all rows, seed split (s)", f"{p['seed_split_s']:.2f}"),
         ("Parse all rows, PixelStringTransformer (s)", f"{p['pixel_string_transformer_s']:.2f}"),
         ("Parsing speed-up (target >= 20x)", f"{p['speedup']:.1f}x"),
         ("load_fer2013 read (s)", f"{p['load_fer2013_s']:.2f}"),
     ]
+
+
+def _training_rows(t):
+    rows = []
     for name in ("keras_fit_no_aug", "ferclassifier_no_aug", "ferclassifier_aug",
                  "seed_python_generator_aug", "keras_fit_no_aug_bf16", "ferclassifier_aug_bf16"):
         d = t[name]
@@ -377,6 +435,11 @@ def table(r):
         rows.append((f"Train {name}: img/s on 2 cores; ratio; all-epoch median; one-core epochs",
                      f"{two or float('nan'):.0f}; {ratio or float('nan'):.3f}; {d['images_per_s']:.0f}; "
                      f"{d['epochs_on_one_core']}/{len(d['epoch_s'])}"))
+    return rows
+
+
+def _inference_rows(i):
+    rows = []
     for dtype in ("float32", "bfloat16"):
         d = i[dtype]
         rows += [
@@ -385,25 +448,82 @@ def table(r):
             (f"Single face from a string, {dtype}, p50 / p95 (ms)",
              f"{d['single_face_from_string']['p50_ms']:.2f} / {d['single_face_from_string']['p95_ms']:.2f}"),
         ]
-    rows += [
+    return rows + [
         ("Keras model.predict, batch 256 (faces/s)", f"{i['keras_predict_batch_256_faces_per_s']:.0f}"),
         ("Single face Keras model.predict p50 (ms)", f"{i['single_face_keras_predict']['p50_ms']:.2f}"),
         ("Single face Keras predict_on_batch p50 (ms)", f"{i['single_face_keras_predict_on_batch']['p50_ms']:.2f}"),
-        (f"Photo {ph['image_shape'][0]}x{ph['image_shape'][1]}: detect / detect+predict (ms)",
-         f"{ph['detect_ms']:.1f} / {ph['detect_and_predict_ms']:.1f} ({ph['faces_found']} face)"),
-        ("Forward MFLOP per face (training ~3x)", f"{f['forward_flops_per_face'] / 1e6:.1f}"),
     ]
-    for name, gflops in r["achieved_gflops"].items():
-        rows.append((f"GFLOP/s, {name} (share of {CPU_PEAK_GFLOPS:.0f} peak)",
-                     f"{gflops:.0f} ({gflops / CPU_PEAK_GFLOPS:.0%})"))
-    for backend, b in r["backends"].items():
+
+
+def _photo_rows(ph):
+    return [(f"Photo {ph['image_shape'][0]}x{ph['image_shape'][1]}: detect / detect+predict (ms)",
+             f"{ph['detect_ms']:.1f} / {ph['detect_and_predict_ms']:.1f} ({ph['faces_found']} face)")]
+
+
+def _backends_rows(backends):
+    rows = []
+    for backend, b in backends.items():
         value = b if isinstance(b, str) else (
             f"train {b['train_images_per_s']:.0f} img/s, predict {b['predict_faces_per_s']:.0f} faces/s, "
             f"peak {b['peak_rss_mb']:.0f} MB")
         rows.append((f"Backend {backend} (plain Keras, 1,024 random faces, best epoch)", value))
+    return rows
+
+
+def _flops_rows(f, gflops):
+    rows = [("DCNN forward MFLOP per face (training ~3x)", f"{f['forward_flops_per_face'] / 1e6:.1f}")]
+    for name, value in gflops.items():
+        rows.append((f"GFLOP/s, {name} (share of {CPU_PEAK_GFLOPS:.0f} peak)",
+                     f"{value:.0f} ({value / CPU_PEAK_GFLOPS:.0%})" if value else "no two-core epoch"))
+    return rows
+
+
+def table(r):
+    """One row per measure of the sections in ``r`` but the architectures and the layer profile."""
+    row_makers = {"parsing": _parsing_rows, "training": _training_rows, "inference": _inference_rows,
+                  "photo": _photo_rows, "flops": lambda f: _flops_rows(f, r["achieved_gflops"]),
+                  "backends": _backends_rows}
+    rows = [row for section, rows_of in row_makers.items() if section in r for row in rows_of(r[section])]
     width = max(len(name) for name, _ in rows)
     lines = [f"| {'Measure':<{width}} | Value |", f"|{'-' * (width + 2)}|-------|"]
     lines += [f"| {name:<{width}} | {value} |" for name, value in rows]
+    return "\n".join(lines)
+
+
+def architectures_table(a):
+    """One row per architecture: size, FLOPs, training and prediction speed."""
+    lines = [
+        (f"{a['faces']} Training faces, batch {a['classifier']['batch_size']}, augment={a['classifier']['augment']}, "
+         f"crop_size={a['classifier']['crop_size']}, train_dtype={a['classifier']['train_dtype']}; "
+         f"{a['rounds']} interleaved round(s) of one epoch each after a warm-up epoch; "
+         f"prediction: predict_proba on {a['predicted_faces']} PublicTest faces.\n"),
+        ("| Architecture | Parameters | Forward MFLOP/face | Train img/s on 2 cores | Ratio to dcnn "
+         "| All-epoch median img/s | One-core epochs | Training GFLOP/s | Predict faces/s |"),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    nan = float("nan")
+    for name in ARCHITECTURES:
+        d = a[name]
+        lines.append(
+            f"| {name} | {d['parameters']:,} | {d['forward_flops_per_face'] / 1e6:.1f} "
+            f"| {d['images_per_s_two_cores'] or nan:.0f} | {d['ratio_to_dcnn'] or nan:.3f} | {d['images_per_s']:.0f} "
+            f"| {d['epochs_on_one_core']}/{len(d['epoch_s'])} | {d['training_gflops_two_cores'] or nan:.0f} "
+            f"| {d['predict_faces_per_s']:.0f} |")
+    return "\n".join(lines)
+
+
+def runs_table(runs):
+    """Where each section's figures come from: when, by which command, under what load, on which CPU."""
+    lines = ["| Section | Date (UTC) | Command | 1-min load, start -> end | CPU (speed flags) | Keras backend |",
+             "|---|---|---|---|---|---|"]
+    for section in SECTIONS:
+        if section not in runs:
+            continue
+        run, cpu = runs[section], runs[section]["machine"]
+        cpu = f"{cpu['cpu']} ({' '.join(cpu['cpu_flags'])})" if cpu else "not recorded"
+        load = run["load_average_1min"]
+        lines.append(f"| {section} | {run['date']} | `{run['command']}` | {load['start']:.2f} -> {load['end']:.2f} "
+                     f"| {cpu} | {run['backend']['keras_backend']} {run['backend']['keras']} |")
     return "\n".join(lines)
 
 
@@ -422,67 +542,108 @@ def profile_table(profile, top=8):
     return "\n".join(lines)
 
 
-def main():
+def load_results(path):
+    """The results in ``path`` (empty if there is none), with ``sections`` describing each section's run.
+
+    A file from before ``--sections`` describes its one run at the top level;
+    that description goes to each of its sections.
+    """
+    if not path.exists():
+        return {"sections": {}}
+    result = json.loads(path.read_text())
+    if "sections" not in result:
+        run = {"date": result.pop("date"), "command": f"python benchmarks/speed.py --repeats {result['repeats']}",
+               "repeats": result.pop("repeats"), "quick": result.pop("quick"),
+               "load_average_1min": result.pop("load_average_1min"), "machine": None,
+               "backend": result.pop("backend"), **({"note": result.pop("note")} if "note" in result else {})}
+        result["sections"] = {name: run for name in SECTIONS if name in result}
+    return result
+
+
+def write_results(result, output):
+    """Write ``result`` (with the GFLOP/s derived from it) to ``output`` and its tables to the ``.md`` beside it."""
+    result["achieved_gflops"] = achieved_gflops(result)
+    result["cpu_peak_gflops_assumed"] = CPU_PEAK_GFLOPS
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2) + "\n")
+    parts = ["# skfer speed",
+             "Each section comes from its own run, below; ratios compare figures of one section's run only.",
+             runs_table(result["sections"])]
+    if any(section in result for section in SECTIONS if section not in ("architectures", "layer_profile")):
+        parts += ["## Measures", table(result)]
+    if "architectures" in result:
+        parts += ["## Architectures", architectures_table(result["architectures"])]
+    if "layer_profile" in result:
+        parts += ["## Layer profile", profile_table(result["layer_profile"]).strip()]
+    text = "\n\n".join(parts) + "\n"
+    output.with_suffix(".md").write_text(text)
+    return text
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=os.environ.get("SKFER_DATA") or DEFAULT_DATA,
                         help="FER2013 CSV or its folder (default $SKFER_DATA, else ../shared/data/fer2013)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats (and rounds of training epochs)")
     parser.add_argument("--train-faces", type=int, default=2048)
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), metavar="SECTION",
+                        help=f"sections to run (default all: {' '.join(SECTIONS)}); the other sections "
+                             "already in --output are kept")
     parser.add_argument("--quick", action="store_true",
-                        help="test the script: 2,000 rows, 256 training faces, 1 repeat")
-    parser.add_argument("--output", type=Path, default=RESULTS / "speed.json")
+                        help="test the script: 2,000 rows, 128 faces, 1 repeat")
+    parser.add_argument("--output", type=Path,
+                        help="results JSON (default benchmarks/results/speed.json; with --quick, "
+                             "speed_quick.json in the temporary folder)")
     parser.add_argument("--profile-worker", help=argparse.SUPPRESS)
     parser.add_argument("--profile-steps", type=int, default=10, help=argparse.SUPPRESS)
     parser.add_argument("--backend-worker", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.profile_worker:
         return profile_worker(args.profile_steps, args.profile_worker)
     if args.backend_worker:
         return backend_worker(args.repeats)
     repeats, n_train, n_pred, calls = args.repeats, args.train_faces, 2048, 100
     if args.quick:
-        repeats, n_train, n_pred, calls = 1, 256, 256, 10
+        repeats, n_train, n_pred, calls = 1, 128, 128, 10
+    output = args.output or (Path(tempfile.gettempdir()) / "speed_quick.json" if args.quick else RESULTS / "speed.json")
+    command = shlex.join(["python", "benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)])
 
-    load_before = os.getloadavg()[0]
-    bunch = load_fer2013(args.data)
-    strings = bunch.data[:2000] if args.quick else bunch.data
-    result = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-              "quick": args.quick, "repeats": repeats, "backend": backend_info()}
-    result["parsing"] = bench_parsing(strings, args.data, repeats)
+    if set(args.sections) & {"parsing", "training", "inference", "photo", "architectures"}:
+        bunch = load_fer2013(args.data)
+        train = bunch.usage == "Training"
+        X = PixelNormalizer().fit_transform(PixelStringTransformer().fit_transform(bunch.data[train][:n_train]))
+        y = bunch.target[train][:n_train]
+        held_out = bunch.data[~train][:n_pred]
 
-    train = bunch.usage == "Training"
-    X = PixelNormalizer().fit_transform(PixelStringTransformer().fit_transform(bunch.data[train][:n_train]))
-    y = bunch.target[train][:n_train]
-    result["training"] = bench_training(X, y, repeats)
+    @functools.cache
+    def pipeline():
+        pipe = make_fer_pipeline(FERClassifier(augment=False, epochs=1, random_state=0))
+        return pipe.fit(bunch.data[train][:256], bunch.target[train][:256])
 
-    pipe = make_fer_pipeline(FERClassifier(augment=False, epochs=1, random_state=0))
-    pipe.fit(bunch.data[train][:256], y[:256])
-    result["inference"] = bench_inference(pipe, bunch.data[~train][:n_pred], repeats, calls)
-    result["photo"] = bench_photo(pipe, 20 if not args.quick else 3)
-
-    result["flops"] = model_flops()
-    per_face, training = result["flops"]["forward_flops_per_face"], result["training"]
-    result["achieved_gflops"] = {
-        "training, Keras fit float32": training["keras_fit_no_aug"]["images_per_s_two_cores"] * 3 * per_face / 1e9,
-        "training, Keras fit bfloat16": training["keras_fit_no_aug_bf16"]["images_per_s_two_cores"] * 3 * per_face / 1e9,
-        "prediction float32": result["inference"]["float32"]["batch_from_arrays_faces_per_s"] * per_face / 1e9,
-        "prediction bfloat16": result["inference"]["bfloat16"]["batch_from_arrays_faces_per_s"] * per_face / 1e9,
+    sections = {
+        "parsing": lambda: bench_parsing(bunch.data[:2000] if args.quick else bunch.data, args.data, repeats),
+        "training": lambda: bench_training(X, y, repeats),
+        "inference": lambda: bench_inference(pipeline(), held_out, repeats, calls),
+        "photo": lambda: bench_photo(pipeline(), 3 if args.quick else 20),
+        "flops": dcnn_flops,
+        "layer_profile": lambda: profile_layers(3 if args.quick else 10),
+        "backends": lambda: bench_backends(repeats),
+        "architectures": lambda: bench_architectures(
+            X, y, PixelNormalizer().fit_transform(PixelStringTransformer().fit_transform(held_out)), repeats),
     }
-    result["cpu_peak_gflops_assumed"] = CPU_PEAK_GFLOPS
-    result["layer_profile"] = profile_layers(3 if args.quick else 10)
-    result["backends"] = bench_backends(repeats)
-    result["load_average_1min"] = {"start": load_before, "end": os.getloadavg()[0]}
-
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    text = table(result) + "\n" + profile_table(result["layer_profile"])
+    result = load_results(output)
+    for name in SECTIONS:
+        if name not in args.sections:
+            continue
+        date, load = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), os.getloadavg()[0]
+        result[name] = sections[name]()
+        result["sections"][name] = {
+            "date": date, "command": command, "repeats": repeats, "quick": args.quick,
+            "load_average_1min": {"start": load, "end": os.getloadavg()[0]},
+            "machine": machine(), "backend": backend_info(),
+        }
+        text = write_results(result, output)
     print(text)
-    load = result["load_average_1min"]
-    args.output.with_suffix(".md").write_text(
-        f"# skfer speed ({result['date']}, {result['backend']['keras_backend']} backend, "
-        f"repeats={repeats}, 1-min load {load['start']:.2f} -> {load['end']:.2f})\n\n"
-        f"Command: `python benchmarks/speed.py --repeats {repeats}`\n\n{text}\n"
-    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,39 @@
+"""benchmarks/speed.py --sections: a partial run keeps the other sections' results."""
+
+import json
+import re
+import runpy
+from pathlib import Path
+
+SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+
+
+def test_a_partial_run_merges_into_the_results_and_keeps_each_sections_run(tmp_path):
+    main = runpy.run_path(str(SPEED))["main"]
+    output = tmp_path / "speed.json"
+    parsing = {"rows": 10, "seed_split_s": 2.0, "pixel_string_transformer_s": 0.1, "speedup": 20.0,
+               "load_fer2013_s": 0.5}
+    # A results file from before --sections: one run described at the top level.
+    output.write_text(json.dumps({
+        "date": "2026-01-01T00:00:00+00:00", "quick": False, "repeats": 5,
+        "backend": {"keras_backend": "tensorflow", "keras": "3"}, "parsing": parsing,
+        "load_average_1min": {"start": 0.5, "end": 0.7},
+    }))
+
+    for _ in range(2):  # the second time from a file in the new layout
+        main(["--sections", "flops", "--output", str(output)])
+        result = json.loads(output.read_text())
+        assert result["parsing"] == parsing
+        assert set(result["sections"]) == {"parsing", "flops"}
+        assert result["sections"]["parsing"]["date"] == "2026-01-01T00:00:00+00:00"
+        assert result["sections"]["parsing"]["command"] == "python benchmarks/speed.py --repeats 5"
+        flops_run = result["sections"]["flops"]
+        assert flops_run["command"] == f"python benchmarks/speed.py --sections flops --output {output}"
+        assert {"cpu", "cpu_flags"} <= set(flops_run["machine"])
+        assert result["flops"]["forward_flops_per_face"] > 0
+        assert "date" not in result and "repeats" not in result
+
+    table = output.with_suffix(".md").read_text()
+    assert re.search(r"\| Parsing speed-up \(target >= 20x\) +\| 20\.0x \|", table)
+    assert "DCNN forward MFLOP per face" in table
+    assert "| parsing | 2026-01-01T00:00:00+00:00 |" in table and "| flops |" in table
