@@ -33,7 +33,14 @@ from ._tta import TTA, tta_views
 from .models import ARCHITECTURES, FaceCrop, SmoothedSparseCrossentropy, augmentation_layers
 from .models._dcnn import OUTPUT_LAYER
 from .models._fine_tune import freeze_blocks, transfer_body
-from .models._inference import DTYPES, PREDICT_BATCH, check_dtype, inference_model, predict_in_batches
+from .models._inference import (
+    DTYPES,
+    PREDICT_BATCH,
+    check_dtype,
+    inference_model,
+    predict_in_batches,
+    serves,
+)
 
 #: Parameters passed to the architecture's builder when set.
 _NETWORK_PARAMS = ("filters", "kernel_sizes", "dropout", "dense_units", "dense_dropout", "activation")
@@ -678,15 +685,37 @@ class FERClassifier(KerasClassifier):
     # -- prediction ----------------------------------------------------------------
 
     def _predictor(self):
-        """``predictor_`` if it was made for ``model_`` and ``predict_dtype``, else a new one."""
+        """``predictor_`` if it serves ``model_`` in ``predict_dtype``, else a graph made for this call."""
         self._validate_params_subset(("predict_dtype", "tta"))
         predictor = getattr(self, "predictor_", None)
-        current = (
-            predictor is not None
-            and predictor.layers[-1] is self.model_.get_layer(OUTPUT_LAYER)
-            and (predictor.layers[1].dtype_policy.name == DTYPES[self.predict_dtype])
-        )
-        return predictor if current else inference_model(self.model_, self.predict_dtype)
+        if serves(predictor, self.model_, self.predict_dtype):
+            return predictor
+        return inference_model(self.model_, self.predict_dtype)
+
+    def set_params(self, **params):
+        """Set parameters; a fitted classifier's ``predictor_`` follows a new ``predict_dtype``.
+
+        Parameters
+        ----------
+        **params
+            Parameters of the classifier, as for any scikit-learn estimator.
+
+        Returns
+        -------
+        self : FERClassifier
+            The classifier.
+
+        Examples
+        --------
+        >>> from skfer import FERClassifier
+        >>> FERClassifier().set_params(predict_dtype="bfloat16").predict_dtype
+        'bfloat16'
+        """
+        super().set_params(**params)
+        fitted = getattr(self, "model_", None) is not None
+        if fitted and params.get("predict_dtype") in DTYPES:  # an unknown one fails at prediction
+            self.predictor_ = inference_model(self.model_, self.predict_dtype)
+        return self
 
     def _validate_params_subset(self, names):
         validate_parameter_constraints(

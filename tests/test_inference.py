@@ -76,7 +76,16 @@ def test_bfloat16_predictions_are_close(fitted):
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-3)
     np.testing.assert_allclose(proba, reference, atol=0.05)
     assert not np.array_equal(proba, reference)  # really computed in bfloat16
-    assert clf.predictor_.layers[2].compute_dtype == "float32"  # made at fit for float32
+    assert clf.predictor_.layers[2].compute_dtype == "bfloat16"  # set_params made it again
+
+
+def test_prediction_reuses_the_graph_made_at_fit(fitted):
+    clf, X, _ = fitted
+    predictor = clf.predictor_
+    clf.predict_proba(X[:1])
+    assert clf._predictor() is predictor  # no new graph (and no retracing) per call
+    clf.predict_dtype = "bfloat16"  # set directly, not through set_params
+    assert clf._predictor() is not predictor
 
 
 def test_unknown_predict_dtype_is_refused_before_training_and_at_prediction(fitted, faces):
