@@ -483,6 +483,7 @@ class FERClassifier(KerasClassifier):
             **self._network_params(),
             augmentation=augmentation,
             dtype=DTYPES[self.train_dtype],
+            seed=seed,
         )
         model.compile(**compile_kwargs)
         return model

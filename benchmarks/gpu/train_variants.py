@@ -150,7 +150,8 @@ def _child(args, variant):
     if variant["crop_size"]:
         augmentation.append(FaceCrop(variant["crop_size"], seed=variant["seed"], name="crop"))
     builder = ARCHITECTURES[variant["architecture"]]
-    network = builder(len(EMOTIONS), augmentation=augmentation, dtype=variant["dtype"], **variant["model"])
+    network = builder(len(EMOTIONS), augmentation=augmentation, dtype=variant["dtype"],
+                      seed=variant["seed"], **variant["model"])
     indices = keras.Input(shape=(), dtype="int32", name="face_index")
     trainer = keras.Model(indices, network(ResidentFaces(faces, name="resident_faces")(indices)))
 

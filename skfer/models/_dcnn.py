@@ -3,6 +3,7 @@
 import keras
 
 from .._constants import IMAGE_SIZE, N_PIXELS
+from ._seeds import LayerSeeds
 
 #: Name of the softmax output layer, the part a new set of classes replaces.
 OUTPUT_LAYER = "emotion"
@@ -28,6 +29,7 @@ def build_dcnn(
     kernel_initializer="he_normal",
     augmentation=(),
     dtype=None,
+    seed=None,
     name="dcnn",
 ):
     """Build the seed notebook's DCNN for 48x48 grayscale faces (not compiled).
@@ -69,6 +71,10 @@ def build_dcnn(
         Dtype policy of every layer but the augmentation and the softmax
         output, e.g. ``"mixed_bfloat16"`` (bfloat16 compute, float32
         weights); None uses Keras' global policy.
+    seed : int, default=None
+        Seed of the weights' initializers and the dropout masks, so that a
+        build never draws from Python's global generator; None leaves them
+        to Keras.
     name : str, default="dcnn"
         Name of the Keras model.
 
@@ -86,6 +92,7 @@ def build_dcnn(
     n_blocks = len(filters)
     kernel_sizes = _per_block(kernel_sizes, n_blocks, "kernel_sizes")
     dropout = _per_block(dropout, n_blocks, "dropout")
+    seeds = LayerSeeds(seed)
     inputs = keras.Input(shape=(N_PIXELS,), name="pixels")
     x = keras.layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), name="image")(inputs)
     for layer in augmentation:
@@ -93,19 +100,23 @@ def build_dcnn(
     for block, (n_filters, size, rate) in enumerate(zip(filters, kernel_sizes, dropout), 1):
         for conv in range(1, convs_per_block + 1):
             x = keras.layers.Conv2D(
-                n_filters, size, padding="same", kernel_initializer=kernel_initializer,
+                n_filters, size, padding="same", kernel_initializer=seeds.initializer(kernel_initializer),
                 dtype=dtype, name=f"conv{block}_{conv}",
             )(x)
             x = keras.layers.BatchNormalization(dtype=dtype, name=f"bn{block}_{conv}")(x)
             x = keras.layers.Activation(activation, dtype=dtype, name=f"act{block}_{conv}")(x)
         x = keras.layers.MaxPooling2D(2, dtype=dtype, name=f"pool{block}")(x)
-        x = keras.layers.Dropout(rate, dtype=dtype, name=f"drop{block}")(x)
+        x = keras.layers.Dropout(rate, seed=seeds.next(), dtype=dtype, name=f"drop{block}")(x)
     x = keras.layers.Flatten(dtype=dtype, name="flatten")(x)
     x = keras.layers.Dense(
-        dense_units, kernel_initializer=kernel_initializer, dtype=dtype, name="dense"
+        dense_units, kernel_initializer=seeds.initializer(kernel_initializer), dtype=dtype,
+        name="dense"
     )(x)
     x = keras.layers.BatchNormalization(dtype=dtype, name="bn_dense")(x)
     x = keras.layers.Activation(activation, dtype=dtype, name="act_dense")(x)
-    x = keras.layers.Dropout(dense_dropout, dtype=dtype, name="drop_dense")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name=OUTPUT_LAYER)(x)
+    x = keras.layers.Dropout(dense_dropout, seed=seeds.next(), dtype=dtype, name="drop_dense")(x)
+    outputs = keras.layers.Dense(
+        n_classes, activation="softmax", kernel_initializer=seeds.initializer("glorot_uniform"),
+        name=OUTPUT_LAYER,
+    )(x)
     return keras.Model(inputs, outputs, name=name)

@@ -4,12 +4,13 @@ import keras
 
 from ._dcnn import OUTPUT_LAYER, _per_block
 from ._input import image_input
+from ._seeds import LayerSeeds
 
 
-def _conv_bn(x, n_filters, size, strides, kernel_initializer, dtype, name):
+def _conv_bn(x, n_filters, size, strides, kernel_initializer, seeds, dtype, name):
     x = keras.layers.Conv2D(
         n_filters, size, strides=strides, padding="same", use_bias=False,
-        kernel_initializer=kernel_initializer, dtype=dtype, name=f"conv{name}",
+        kernel_initializer=seeds.initializer(kernel_initializer), dtype=dtype, name=f"conv{name}",
     )(x)
     return keras.layers.BatchNormalization(dtype=dtype, name=f"bn{name}")(x)
 
@@ -25,6 +26,7 @@ def build_resnet(
     kernel_initializer="he_normal",
     augmentation=(),
     dtype=None,
+    seed=None,
     name="resnet",
 ):
     """Build a CIFAR-style ResNet for 48x48 grayscale faces (not compiled).
@@ -76,6 +78,10 @@ def build_resnet(
     dtype : str or keras.DTypePolicy, default=None
         Dtype policy of every layer but the augmentation and the softmax
         output, e.g. ``"mixed_bfloat16"``; None uses Keras' global policy.
+    seed : int, default=None
+        Seed of the weights' initializers and the dropout masks, so that a
+        build never draws from Python's global generator; None leaves them
+        to Keras.
     name : str, default="resnet"
         Name of the Keras model.
 
@@ -103,7 +109,8 @@ def build_resnet(
     n_blocks = len(filters)
     residual_units = _per_block(residual_units, n_blocks, "residual_units")
     dropout = _per_block(dropout, n_blocks, "dropout")
-    init = dict(kernel_initializer=kernel_initializer, dtype=dtype)
+    seeds = LayerSeeds(seed)
+    init = dict(kernel_initializer=kernel_initializer, seeds=seeds, dtype=dtype)
     inputs, x = image_input(augmentation)
     x = _conv_bn(x, filters[0], 3, 1, name="1_0", **init)
     x = keras.layers.Activation(activation, dtype=dtype, name="act1_0")(x)
@@ -119,8 +126,11 @@ def build_resnet(
             x = _conv_bn(x, n_filters, 3, 1, name=second, **init)
             x = keras.layers.Add(dtype=dtype, name=f"add{block}_{unit}")([x, shortcut])
             x = keras.layers.Activation(activation, dtype=dtype, name=f"act{second}")(x)
-        x = keras.layers.Dropout(rate, dtype=dtype, name=f"drop{block}")(x)
+        x = keras.layers.Dropout(rate, seed=seeds.next(), dtype=dtype, name=f"drop{block}")(x)
     x = keras.layers.GlobalAveragePooling2D(dtype=dtype, name="gap")(x)
-    x = keras.layers.Dropout(dense_dropout, dtype=dtype, name="drop_dense")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name=OUTPUT_LAYER)(x)
+    x = keras.layers.Dropout(dense_dropout, seed=seeds.next(), dtype=dtype, name="drop_dense")(x)
+    outputs = keras.layers.Dense(
+        n_classes, activation="softmax", kernel_initializer=seeds.initializer("glorot_uniform"),
+        name=OUTPUT_LAYER,
+    )(x)
     return keras.Model(inputs, outputs, name=name)

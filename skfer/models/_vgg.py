@@ -4,6 +4,7 @@ import keras
 
 from ._dcnn import OUTPUT_LAYER, _per_block
 from ._input import image_input
+from ._seeds import LayerSeeds
 
 
 def build_vgg(
@@ -17,6 +18,7 @@ def build_vgg(
     kernel_initializer="he_normal",
     augmentation=(),
     dtype=None,
+    seed=None,
     name="vgg",
 ):
     """Build a VGG-style network for 48x48 grayscale faces (not compiled).
@@ -61,6 +63,10 @@ def build_vgg(
     dtype : str or keras.DTypePolicy, default=None
         Dtype policy of every layer but the augmentation and the softmax
         output, e.g. ``"mixed_bfloat16"``; None uses Keras' global policy.
+    seed : int, default=None
+        Seed of the weights' initializers and the dropout masks, so that a
+        build never draws from Python's global generator; None leaves them
+        to Keras.
     name : str, default="vgg"
         Name of the Keras model.
 
@@ -86,18 +92,23 @@ def build_vgg(
     (3, 3, 16, 16)
     """
     dropout = _per_block(dropout, len(filters), "dropout")
+    seeds = LayerSeeds(seed)
     inputs, x = image_input(augmentation)
     for block, (n_filters, rate) in enumerate(zip(filters, dropout), 1):
         for conv in range(1, convs_per_block + 1):
             x = keras.layers.Conv2D(
                 n_filters, 3, padding="same", use_bias=False,
-                kernel_initializer=kernel_initializer, dtype=dtype, name=f"conv{block}_{conv}",
+                kernel_initializer=seeds.initializer(kernel_initializer), dtype=dtype,
+                name=f"conv{block}_{conv}",
             )(x)
             x = keras.layers.BatchNormalization(dtype=dtype, name=f"bn{block}_{conv}")(x)
             x = keras.layers.Activation(activation, dtype=dtype, name=f"act{block}_{conv}")(x)
         x = keras.layers.MaxPooling2D(2, dtype=dtype, name=f"pool{block}")(x)
-        x = keras.layers.Dropout(rate, dtype=dtype, name=f"drop{block}")(x)
+        x = keras.layers.Dropout(rate, seed=seeds.next(), dtype=dtype, name=f"drop{block}")(x)
     x = keras.layers.GlobalAveragePooling2D(dtype=dtype, name="gap")(x)
-    x = keras.layers.Dropout(dense_dropout, dtype=dtype, name="drop_dense")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name=OUTPUT_LAYER)(x)
+    x = keras.layers.Dropout(dense_dropout, seed=seeds.next(), dtype=dtype, name="drop_dense")(x)
+    outputs = keras.layers.Dense(
+        n_classes, activation="softmax", kernel_initializer=seeds.initializer("glorot_uniform"),
+        name=OUTPUT_LAYER,
+    )(x)
     return keras.Model(inputs, outputs, name=name)
