@@ -112,7 +112,9 @@ def test_ray_sweep_matches_n_jobs_1_with_limited_threads(faces):
     try:
         with parallel_config("ray", n_jobs=2):
             got = _search().fit(X, y).cv_results_
-            envs = Parallel()(delayed(os.environ.get)("TF_NUM_INTRAOP_THREADS") for _ in range(4))
+            # A lambda: ``os.environ.get`` would be pickled with the client's os.environ.
+            intra_op = lambda: os.environ.get("TF_NUM_INTRAOP_THREADS")  # noqa: E731
+            envs = Parallel()(delayed(intra_op)() for _ in range(4))
     finally:
         ray.shutdown()
     assert envs == ["1"] * 4  # 2 CPUs, 2 actors
