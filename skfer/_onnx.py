@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from ._constants import N_PIXELS
@@ -22,7 +22,7 @@ from .preprocessing import PixelNormalizer, PixelStringTransformer, to_pixel_arr
 
 #: Names of the graph's input and output, and of the metadata keys skfer writes.
 INPUT, OUTPUT = "pixels", "probabilities"
-_CLASSES, _TAKES = "skfer.classes", "skfer.input"
+_CLASSES, _TAKES, _PRECISION = "skfer.classes", "skfer.input", "skfer.precision"
 #: What the input of an exported file holds: pixel values, or the classifier's own input.
 _PIXELS, _CLASSIFIER_INPUT = "pixels 0-255", "classifier input"
 _INSTALL = "pip install 'skfer[onnx]'"
@@ -83,11 +83,68 @@ def _name_output_and_describe(path, classes, takes):
     model.graph.output[0].name = OUTPUT
     from . import __version__
 
-    meta = {_CLASSES: json.dumps(classes), _TAKES: takes, "skfer.version": __version__}
+    meta = {
+        _CLASSES: json.dumps(classes), _TAKES: takes, _PRECISION: "float32",
+        "skfer.version": __version__,
+    }
     for key, value in meta.items():
         model.metadata_props.add(key=key, value=value)
     model.doc_string = "skfer emotion classifier: faces (n, 2304) -> probabilities (n, classes)."
     onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def _calibration_faces(estimator, calibration):
+    """``calibration`` as the exported file's input: pixel arrays for a pipeline, else as given."""
+    if calibration is None:
+        raise ValueError(
+            'quantize="int8" needs calibration faces: calibration=X, a few hundred faces '
+            "like those the model will see (e.g. FER2013 Training faces)."
+        )
+    if isinstance(estimator, Pipeline):
+        faces = to_pixel_array(calibration)
+    else:
+        faces = np.asarray(calibration, dtype=np.float32).reshape(len(calibration), -1)
+    if faces.ndim != 2 or faces.shape[1] != N_PIXELS or len(faces) == 0:
+        raise ValueError(
+            f"calibration must hold faces of {N_PIXELS} pixels; got shape {np.shape(calibration)}."
+        )
+    return faces.astype(np.float32)
+
+
+def _quantize_int8(path, faces, batch_size=64):
+    """Rewrite the float32 file at ``path`` with 8-bit weights and activations, calibrated on ``faces``."""
+    import tempfile
+
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class _Batches(CalibrationDataReader):
+        def __init__(self):
+            self._batches = (faces[i : i + batch_size] for i in range(0, len(faces), batch_size))
+
+        def get_next(self):
+            batch = next(self._batches, None)
+            return None if batch is None else {INPUT: batch}
+
+    metadata = {prop.key: prop.value for prop in onnx.load(str(path)).metadata_props}
+    with tempfile.TemporaryDirectory() as folder:
+        prepared = Path(folder) / "prepared.onnx"
+        quant_pre_process(str(path), str(prepared), skip_symbolic_shape=True)
+        quantize_static(
+            str(prepared), str(path), _Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+        )
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    for key, value in {**metadata, _PRECISION: "int8"}.items():
+        model.metadata_props.add(key=key, value=value)
     onnx.save(model, str(path))
 
 
@@ -96,10 +153,12 @@ def _name_output_and_describe(path, classes, takes):
         "estimator": "no_validation",
         "path": [str, PathLike],
         "opset": [Interval(Integral, 13, None, closed="left"), None],
+        "quantize": [StrOptions({"int8"}), None],
+        "calibration": ["array-like", None],
     },
     prefer_skip_nested_validation=True,
 )
-def export_onnx(estimator, path, *, opset=None):
+def export_onnx(estimator, path, *, opset=None, quantize=None, calibration=None):
     """Write a fitted pipeline's or FERClassifier's network to an ONNX file.
 
     The file holds the network's prediction copy (BatchNorm folded into the
@@ -128,6 +187,18 @@ def export_onnx(estimator, path, *, opset=None):
         The ONNX file to write.
     opset : int, default=None
         ONNX opset version; tf2onnx's default if None.
+    quantize : {"int8"}, default=None
+        ``"int8"`` stores 8-bit weights (per output channel) and computes
+        with 8-bit activations, their ranges calibrated on ``calibration``
+        (onnxruntime's static quantization): several times faster on CPUs
+        with AVX512-VNNI or AVX-VNNI, a file about a quarter of the size,
+        probabilities that differ from float32's in the second decimal.
+        Measure its accuracy before you deploy it. None keeps float32.
+    calibration : array-like, default=None
+        Faces that set the 8-bit ranges, as the estimator takes them (pixel
+        strings or arrays for a pipeline): a few hundred faces like those
+        the model will see, e.g. FER2013 Training faces. Needed with
+        ``quantize="int8"``.
 
     Returns
     -------
@@ -137,7 +208,8 @@ def export_onnx(estimator, path, *, opset=None):
     Raises
     ------
     ValueError
-        If a pipeline step cannot be exported.
+        If a pipeline step cannot be exported, or ``quantize="int8"`` comes
+        without faces to calibrate it.
     sklearn.exceptions.NotFittedError
         If the classifier is not fitted.
     ImportError
@@ -159,12 +231,16 @@ def export_onnx(estimator, path, *, opset=None):
     _require("tf2onnx", "export_onnx")
     _require("onnx", "export_onnx")
     classifier, normalizer, takes = _split(estimator)
+    faces = _calibration_faces(estimator, calibration) if quantize == "int8" else None
     model = _keras_graph(classifier, normalizer)
     path = Path(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tf2onnx's NumPy 2 and protobuf deprecations
         model.export(str(path), format="onnx", verbose=False, opset_version=opset)
     _name_output_and_describe(path, np.asarray(classifier.classes_).tolist(), takes)
+    if faces is not None:
+        _require("onnxruntime", 'export_onnx(quantize="int8")')
+        _quantize_int8(path, faces)
     return path
 
 
@@ -199,6 +275,8 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
         The classes, as the exported classifier had them.
     session_ : onnxruntime.InferenceSession
         The loaded network.
+    precision_ : {"float32", "int8"}
+        How the file computes (see ``quantize`` of :func:`export_onnx`).
 
     See Also
     --------
@@ -262,6 +340,7 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
         self.session_ = session
         self.classes_ = np.asarray(json.loads(meta[_CLASSES]))
         self.input_ = meta[_TAKES]
+        self.precision_ = meta.get(_PRECISION, "float32")
         return self
 
     def _faces(self, X):

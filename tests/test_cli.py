@@ -209,3 +209,15 @@ def test_ctrl_c_during_training_says_how_to_resume(fer_dir, tmp_path):
     assert run.returncode == 130
     assert "interrupted after epoch" in err and "of 50; run the same command to resume" in err
     assert "Traceback" not in err
+
+
+def test_export_int8_calibrates_on_training_faces(onnx_model, fer_dir, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from skfer._onnx import ONNXEmotionPredictor
+
+    pipe = onnx_model.parent / "pipe.joblib"
+    out = tmp_path / "tiny-int8.onnx"
+    done = _skfer("export", pipe, "-o", out, "--int8", "--calibration", "64", "--data", fer_dir)
+
+    assert done.returncode == 0, done.stderr
+    assert ONNXEmotionPredictor(out).fit().precision_ == "int8"

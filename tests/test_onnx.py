@@ -71,6 +71,31 @@ def test_pretrained_model_exports_with_the_same_probabilities(tmp_path):
     assert predictor.classes_.tolist() == pretrained.classes_.tolist()
 
 
+def test_int8_export_predicts_close_to_float32_in_a_quarter_of_the_file(tmp_path):
+    from skfer.pretrained import load_pretrained
+
+    pretrained = load_pretrained()
+    float_file = export_onnx(pretrained, tmp_path / "fer.onnx")
+    int8_file = export_onnx(pretrained, tmp_path / "fer-int8.onnx", quantize="int8", calibration=STRINGS)
+    exact = ONNXEmotionPredictor(float_file).fit()
+    int8 = ONNXEmotionPredictor(int8_file).fit()
+
+    assert (exact.precision_, int8.precision_) == ("float32", "int8")
+    np.testing.assert_array_equal(int8.classes_, exact.classes_)
+    assert int8_file.stat().st_size < 0.35 * float_file.stat().st_size
+    proba, expected = int8.predict_proba(FACES), exact.predict_proba(FACES)
+    assert not np.array_equal(proba, expected)  # really computed in 8 bits
+    np.testing.assert_allclose(proba, expected, atol=0.1)
+    assert np.mean(proba.argmax(1) == expected.argmax(1)) >= 0.9
+
+
+def test_int8_export_needs_calibration_faces(tiny, tmp_path):
+    with pytest.raises(ValueError, match="calibration faces"):
+        export_onnx(tiny, tmp_path / "x.onnx", quantize="int8")
+    with pytest.raises(ValueError, match="2304 pixels"):
+        export_onnx(tiny[-1], tmp_path / "x.onnx", quantize="int8", calibration=np.ones((3, 10)))
+
+
 def test_predictor_never_imports_tensorflow(tiny, tiny_file, tmp_path):
     import cv2
     import skimage.data
