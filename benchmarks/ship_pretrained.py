@@ -13,7 +13,8 @@ Example
 ::
 
     python benchmarks/ship_pretrained.py --name crop_cosine --recipe crop_cosine \\
-        --run cpu_dcnn_crop44_cosine_30ep --model ~/skfer-runs/cpu_dcnn_crop44_cosine_30ep/model.keras
+        --run cpu_dcnn_crop44_cosine_lightdrop_bf16_40ep --output-classes labels \\
+        --model ~/skfer-runs/cpu_dcnn_crop44_cosine_lightdrop_bf16_40ep/model.keras
 """
 
 import argparse
@@ -60,7 +61,10 @@ def main(argv=None):
         "recipe": args.recipe,
         "benchmark": f"benchmarks/results/{args.run}/metrics.json",
         "trained_by": metrics.get("command"),
-        "publictest_accuracy": round(metrics["accuracy"], 4),
+        # With the test-time augmentation the card's parameters predict with.
+        "publictest_accuracy": round(
+            metrics.get("accuracy_by_tta", {}).get(params.get("tta") or "none", metrics["accuracy"]), 4
+        ),
     }
     (ROOT / "skfer" / "pretrained" / f"fer2013_{args.name}.json").write_text(json.dumps(card, indent=2) + "\n")
     print(f"wrote skfer/pretrained/{weights} and fer2013_{args.name}.json")

@@ -28,8 +28,8 @@ RECIPES = {
             "shift": 0.0,
             "shear": 0.0,
             "zoom": 0.0,
-            "dropout": (0.3, 0.3, 0.4),
-            "dense_dropout": 0.5,
+            "dropout": (0.1, 0.2, 0.3),
+            "dense_dropout": 0.3,
             "label_smoothing": 0.1,
             "optimizer": "adamw",
             "learning_rate": 2e-3,
@@ -37,17 +37,20 @@ RECIPES = {
             "lr_schedule": "cosine",
             "warmup_epochs": 2,
             "early_stopping": False,
+            "tta": "flip",
         },
-        30,
+        40,
         "random 44-pixel crops and flips, AdamW with a cosine schedule, label smoothing "
-        "0.1, lighter dropout: 63.28% PublicTest after 30 epochs, 1.8 hours on a 2-core "
-        "Zen 5 CPU (benchmarks/results/cpu_dcnn_crop44_cosine_30ep)",
+        "0.1, light dropout, flip test-time augmentation: 65.42% PublicTest after 40 "
+        "epochs (64.53% without the flip), 88 minutes in bfloat16 on a shared 2-core "
+        "Zen 5 CPU (benchmarks/results/cpu_dcnn_crop44_cosine_lightdrop_bf16_40ep)",
     ),
 }
 
 #: The recipe ``skfer train`` uses unless told otherwise: the best PublicTest
-#: accuracy measured within the CPU budget of 40 epochs (crop_cosine, 63.28% at
-#: 30 epochs; the seed recipe had 62.27% at 43 epochs and flip_shift needs 100).
+#: accuracy measured within the CPU budget of 40 epochs (crop_cosine, 65.42% at
+#: 40 epochs; its first version, heavier dropout and 30 epochs, had 63.28%; the
+#: seed recipe had 62.27% at 43 epochs and flip_shift needs 100).
 DEFAULT_RECIPE = "crop_cosine"
 
 
