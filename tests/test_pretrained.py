@@ -68,3 +68,16 @@ def test_confusion_matrix_display_takes_the_loaders_labels(model, real_faces):
     display = ConfusionMatrixDisplay.from_estimator(model, X_val, y_val, display_labels=EMOTIONS)
     assert display.confusion_matrix.shape == (7, 7)
     assert display.confusion_matrix.sum() == len(y_val)
+
+
+def test_ensemble_averages_every_shipped_model_with_flips(generated):
+    from skfer.pretrained import ENSEMBLE_TTA, MODELS
+
+    ensemble = load_pretrained("ensemble")
+    members = [load_pretrained(name).set_params(ferclassifier__tta=ENSEMBLE_TTA) for name in MODELS]
+    expected = np.mean([member.predict_proba(generated) for member in members], axis=0)
+
+    assert ensemble.classes_.tolist() == list(range(7))
+    np.testing.assert_allclose(ensemble.predict_proba(generated), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="ensemble"):
+        load_pretrained("best")
