@@ -125,9 +125,13 @@ def main():
         "command": f"python benchmarks/dask_sweep.py --faces {args.faces} --epochs {args.epochs}",
         "fits": len(scores) * 2,
         "n_jobs_1_seconds": round(serial, 2),
+        "n_jobs_1_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "TensorFlow's default (one per core)"),
+        "n_jobs_1_mean_test_scores": scores.round(4).tolist(),
         "workers": {
             str(n): {"seconds": round(seconds, 2),
                      "same_scores_as_n_jobs_1": bool(np.array_equal(result.cv_results_["mean_test_score"], scores)),
+                     "mean_test_scores": result.cv_results_["mean_test_score"].round(4).tolist(),
+                     "max_score_difference": round(float(np.abs(result.cv_results_["mean_test_score"] - scores).max()), 4),
                      **threads}
             for n, (result, seconds, threads) in runs.items()
         },

@@ -1,8 +1,12 @@
 """Sweeps on Dask and Ray give n_jobs=1's results, each worker's TensorFlow kept to its cores."""
 
+import json
 import os
 import random
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,15 +40,43 @@ def _search(n_jobs=None):
     return GridSearchCV(make_fer_pipeline(clf), grid, cv=2, refit=False, n_jobs=n_jobs)
 
 
+_SCORES = ("split0_test_score", "split1_test_score", "mean_test_score", "rank_test_score")
+
+
+def _n_jobs_1_results(X, y, env, folder):
+    """The search's scores with n_jobs=1, in a fresh process with a worker's thread limits.
+
+    A fit's last bits depend on the threads that share its sums, so the
+    reference fits run with the threads each worker gets (this test process
+    has already started TensorFlow with all cores).
+    """
+    np.save(folder / "X.npy", X)
+    np.save(folder / "y.npy", y)
+    script = (
+        "import json, sys, numpy as np\n"
+        "from tests.test_parallel import _SCORES, _search\n"
+        "X, y = np.load(sys.argv[1]), np.load(sys.argv[2])\n"
+        "r = _search().fit(X, y).cv_results_\n"
+        "print(json.dumps({k: r[k].tolist() for k in _SCORES}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(folder / "X.npy"), str(folder / "y.npy")],
+        capture_output=True, text=True, env={**os.environ, **env}, cwd=Path(__file__).parents[1],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {k: np.asarray(v) for k, v in json.loads(done.stdout.splitlines()[-1]).items()}
+
+
 @pytest.fixture(scope="module")
-def dask_sweep():
+def dask_sweep(tmp_path_factory):
     """The same search with n_jobs=1 and on a 2-worker LocalCluster, and what the cluster saw."""
     distributed = pytest.importorskip("distributed", reason="needs the dask extra")
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], 20)
     X = rng.integers(0, 120, size=(60, 2304)).astype(np.float32)
     X[:, :768] += 60 * y[:, None]
-    expected = _search().fit(X, y).cv_results_
+    share = max(1, len(os.sched_getaffinity(0)) // 2)
+    expected = _n_jobs_1_results(X, y, worker_environment(share), tmp_path_factory.mktemp("sweep"))
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
     with cluster, distributed.Client(cluster) as client:
         scattered = []
@@ -57,7 +89,6 @@ def dask_sweep():
         client.scatter = counting_scatter
         with parallel_config("dask"):
             got = _search().fit(X, y).cv_results_
-        share = max(1, len(os.sched_getaffinity(0)) // 2)
         envs = client.run(lambda: {k: os.environ.get(k) for k in worker_environment(share)})
         workers = set(client.scheduler_info()["workers"])
         with parallel_config("dask"):
@@ -97,7 +128,7 @@ def test_seeded_fit_is_repeatable_while_another_thread_draws_random_numbers(face
 
 
 def test_dask_sweep_scores_match_n_jobs_1(dask_sweep):
-    for key in ("split0_test_score", "split1_test_score", "mean_test_score", "rank_test_score"):
+    for key in _SCORES:
         np.testing.assert_array_equal(dask_sweep["got"][key], dask_sweep["expected"][key], key)
 
 
