@@ -256,7 +256,7 @@ def main():
     if args.quick:
         args.rounds, args.faces, args.calls, args.frames = 1, 512, 20, 10
 
-    from skfer._onnx import export_onnx
+    from skfer._onnx import export_onnx, fer2013_calibration_faces
     from skfer.datasets import load_fer2013
     from skfer.preprocessing import to_pixel_array
     from skfer.pretrained import load_pretrained
@@ -264,8 +264,7 @@ def main():
     data = load_fer2013(args.data, usage="PublicTest")
     faces = to_pixel_array(data.data[: args.faces]).astype(np.uint8).reshape(-1, 48, 48)
     labels = data.target[: args.faces]
-    train = load_fer2013(args.data, usage="Training").data
-    calibration = train[:: len(train) // CALIBRATION_FACES][:CALIBRATION_FACES]
+    calibration = fer2013_calibration_faces(args.data, CALIBRATION_FACES)
     names = [name for name in ENGINES if name != "fer" or _fer_model_file() is not None]
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
@@ -336,7 +335,7 @@ def main():
         "export_s": export_s,
         "max_abs_probability_difference_onnx_vs_keras": difference,
         "publictest_accuracy": accuracy,
-        "int8_calibration": f"{CALIBRATION_FACES} Training faces, every {len(train) // CALIBRATION_FACES}th",
+        "int8_calibration": f"{CALIBRATION_FACES} Training faces spread over the split",
         "summary": summary,
         "speed_ratios_vs_fer_faster_way": ratios,
         "stream_640x480_batch_frames_1": stream,

@@ -170,14 +170,9 @@ def _predict(args):
 
 
 def _export(args):
-    from ._onnx import export_onnx
+    from ._onnx import export_onnx, fer2013_calibration_faces
 
-    calibration = None
-    if args.int8:
-        from .datasets import load_fer2013
-
-        train = load_fer2013(args.data, usage="Training")
-        calibration = train.data[:: max(1, len(train.data) // args.calibration)][: args.calibration]
+    calibration = fer2013_calibration_faces(args.data, args.calibration) if args.int8 else None
     path = export_onnx(
         _load_classifier(args.model), args.output, opset=args.opset,
         quantize="int8" if args.int8 else None, calibration=calibration,
@@ -304,8 +299,7 @@ def build_parser():
                         "on FER2013 Training faces; measure its accuracy before deploying it")
     export.add_argument("--calibration", type=int, default=512, metavar="N",
                         help="Training faces that calibrate --int8 (default: %(default)s)")
-    export.add_argument("--data", help="FER2013 CSV or its folder for --int8 (default $SKFER_DATA, "
-                        "else ../shared/data/fer2013)")
+    export.add_argument("--data", help=f"for --int8: {data_help}")
     export.set_defaults(run=_export)
     return parser
 
