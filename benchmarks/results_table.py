@@ -38,11 +38,10 @@ def _figure(value, digits=4):
 
 
 def _hardware(metrics):
-    hardware = metrics.get("hardware", {})
-    if hardware.get("gpus"):
-        return ", ".join(hardware["gpus"])
-    cpu = hardware.get("cpu", "")
-    return f"CPU {cpu}, {hardware['cpu_count']} cores" if "cpu_count" in hardware else cpu
+    machine = metrics.get("machine", {})
+    if machine.get("gpus"):
+        return ", ".join(machine["gpus"])
+    return f"CPU {machine.get('cpu', '')}, {machine.get('cpu_count')} cores"
 
 
 def _software(metrics):
@@ -75,7 +74,7 @@ def run_row(folder):
         f"`{folder.name}`",
         metrics.get("architecture") or params.get("architecture") or "dcnn",
         _figure(metrics.get("accuracy")),
-        _figure(metrics.get("accuracy_flip_tta")),
+        _figure(metrics.get("accuracy_by_tta", {}).get("flip")),
         _figure(metrics.get("macro_f1"), 3),
         "" if epochs is None else f"{epochs} ({best})",
         "" if fit is None else f"{fit:.0f} s",

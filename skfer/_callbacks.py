@@ -1,6 +1,7 @@
-"""The training recipe's callbacks: early stopping and learning-rate schedules."""
+"""The training recipe's callbacks: early stopping, learning-rate schedules, epoch timing."""
 
 import math
+import time
 
 import keras
 
@@ -66,6 +67,31 @@ class EpochSchedule(keras.callbacks.Callback):
             logs["learning_rate"] = float(
                 keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
             )
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Record each epoch's wall time, validation included, as ``epoch_seconds`` in its logs.
+
+    The entry goes into ``history_`` (and the checkpoint) with the metrics,
+    so a run resumed in another session still knows how long every epoch
+    took.
+
+    Examples
+    --------
+    >>> from skfer._callbacks import EpochTimer
+    >>> timer, logs = EpochTimer(), {}
+    >>> timer.on_epoch_begin(0)
+    >>> timer.on_epoch_end(0, logs)
+    >>> logs["epoch_seconds"] >= 0
+    True
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self._start
 
 
 def monitored_metric(metrics):

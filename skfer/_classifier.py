@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._callbacks import SCHEDULES, recipe_callbacks
+from ._callbacks import SCHEDULES, EpochTimer, recipe_callbacks
 from ._checkpoint import Checkpoint, fingerprint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
 from ._labels import align_labels
@@ -277,7 +277,8 @@ class FERClassifier(KerasClassifier):
         Number of features per face (2304).
     history_ : dict of str to list
         Per-epoch metrics (``loss``, ``accuracy``, and ``val_*`` with
-        validation data).
+        validation data; ``learning_rate`` under a schedule) and each
+        epoch's wall time in seconds, validation included (``epoch_seconds``).
     predictor_ : keras.Model
         The prediction graph over ``model_``'s own variables (BatchNorm
         folded on the fly, dropout and augmentation left out; see
@@ -561,7 +562,7 @@ class FERClassifier(KerasClassifier):
         if validation_data is not None:
             kwargs["validation_data"] = self._encode_validation(validation_data)
         split = kwargs.get("validation_split", self.validation_split)
-        recipe = recipe_callbacks(self, validation_data is not None or split > 0)
+        recipe = [EpochTimer(), *recipe_callbacks(self, validation_data is not None or split > 0)]
         if self.checkpoint_dir is not None:
             current = fingerprint(self, X, y)
             resumed = None if partial else load_checkpoint(self.checkpoint_dir, current, self.resume)

@@ -1,6 +1,7 @@
 """Evaluate a fitted pipeline on a named split and write the report files."""
 
 import hashlib
+import importlib
 import json
 import platform
 from importlib.metadata import version
@@ -221,7 +222,7 @@ def update_metrics(output_dir, **entries):
 
 
 def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
-    """Write ``metrics.json`` and PNGs (confusion matrix, ROC, history) for a fitted pipeline.
+    """Write ``metrics.json``, ``history.json`` and PNGs (confusion matrix, ROC, history) for a fitted pipeline.
 
     Parameters
     ----------
@@ -266,6 +267,8 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
         name: version(name) for name in ("skfer", "keras", "scikeras", "scikit-learn", "numpy")
     }
     metrics["backend"] = keras.backend.backend()
+    backend = importlib.import_module(metrics["backend"])  # imported by Keras already
+    metrics["versions"][metrics["backend"]] = getattr(backend, "__version__", None)
     metrics["machine"] = machine()
     metrics.update(extra or {})
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
@@ -288,6 +291,7 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
     plt.close(roc.figure_)
     classifier = estimator[-1] if hasattr(estimator, "steps") else estimator
     if getattr(classifier, "history_", None):
+        (output_dir / "history.json").write_text(json.dumps(dict(classifier.history_), indent=2, default=float))
         history = TrainingHistoryDisplay.from_estimator(classifier)
         history.figure_.savefig(output_dir / "history.png", dpi=120, bbox_inches="tight")
         plt.close(history.figure_)

@@ -95,7 +95,7 @@ class EpochProgress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self._start
-        shown = _metrics(logs)
+        shown = _metrics({k: v for k, v in (logs or {}).items() if k != "epoch_seconds"})  # time shown already
         self._write(
             f"epoch {epoch + 1}/{self.epochs}: {self.n_samples:,} faces in {_clock(seconds)} "
             f"({self.n_samples / max(seconds, 1e-9):,.0f} faces/s){shown}",

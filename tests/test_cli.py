@@ -27,15 +27,39 @@ def test_train_then_evaluate_writes_pipeline_and_metrics(fer_dir, tmp_path, caps
 
     # bfloat16 only where the CPU computes it natively (else it is emulated, slower).
     expected_dtype = "bfloat16" if native_bfloat16() else "float32"
-    assert metrics["classifier_params"]["train_dtype"] == repr(expected_dtype)
+    assert metrics["classifier_params"]["train_dtype"] == expected_dtype
+    assert metrics["best_epoch"] == 1 and metrics["fit_seconds"] == pytest.approx(metrics["seconds_per_epoch"], abs=0.1)
+    assert metrics["fit_seconds"] > 0
+    assert metrics["versions"][metrics["backend"]]
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["val_accuracy"]) == len(history["epoch_seconds"]) == 1
     for name in ("pipeline.joblib", "model.keras", "confusion_matrix.png", "roc.png", "history.png"):
         assert (out / name).is_file()
     assert "PublicTest: accuracy" in capsys.readouterr().out
+    _check_results_table_row(out, metrics)
 
     report = tmp_path / "eval"
     main(["evaluate", str(out / "pipeline.joblib"), "--data", str(fer_dir), "--output", str(report)])
     evaluated = json.loads((report / "metrics.json").read_text())
     assert evaluated["n_rows"] == 3589 and evaluated["split"] == "PublicTest"
+
+
+def _check_results_table_row(run, metrics):
+    """benchmarks/results_table.py fills every column from the report the main job wrote."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "results_table.py"
+    spec = importlib.util.spec_from_file_location("results_table", script)
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    metrics_with_run = {**metrics, "accuracy_by_tta": {"none": metrics["accuracy"], "flip": 0.5},
+                        "command": "skfer train"}
+    (run / "metrics.json").write_text(json.dumps(metrics_with_run))
+    row = table.run_row(run)
+    assert all(row), dict(zip(table.COLUMNS, row))
+    assert row[table.COLUMNS.index("epochs (best)")] == "1 (1)"
+    assert row[table.COLUMNS.index("software")].startswith("Keras 3.")
 
 
 def test_predict_writes_one_row_per_face(tmp_path, capsys):

@@ -79,8 +79,10 @@ def test_train_variants_end_to_end_records_runs_and_failures(tmp_path):
     good = json.loads((tmp_path / "runs" / "tiny_dcnn" / "metrics.json").read_text())
     assert good["status"] == "completed" and good["backend"] == BACKEND
     assert good["n_train"] == 48 and good["n_val"] == 16 and good["epochs_run"] == 1
-    for key in ("accuracy", "accuracy_flip_tta", "accuracy_ten_crop_tta"):
-        assert 0 <= good[key] <= 1
+    assert set(good["accuracy_by_tta"]) == {"none", "flip", "ten_crop"}
+    assert good["accuracy_by_tta"]["none"] == good["accuracy"]
+    assert all(0 <= value <= 1 for value in good["accuracy_by_tta"].values())
+    assert good["machine"]["cpu_count"] >= 1
     assert good["flops_per_image"] > 0 and good["train_images_per_second"] > 0
     assert "train_variants.py" in good["command"]
     history = json.loads((tmp_path / "runs" / "tiny_dcnn" / "history.json").read_text())

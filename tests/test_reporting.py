@@ -76,7 +76,7 @@ def test_history_lines_hold_the_history(pyplot):
     for key, line in display.lines_.items():
         assert_array_equal(line.get_xdata(), epochs)
         assert_allclose(line.get_ydata(), HISTORY[key])
-    acc_ax, loss_ax = display.axes_
+    acc_ax, loss_ax = display.axes_[:2]
     assert display.lines_["accuracy"].axes is acc_ax
     assert display.lines_["val_loss"].axes is loss_ax
     assert acc_ax.get_xlabel() == loss_ax.get_xlabel() == "Epoch"
@@ -84,12 +84,54 @@ def test_history_lines_hold_the_history(pyplot):
     assert display.figure_ is acc_ax.figure
 
 
+def test_history_draws_the_learning_rate_below(pyplot):
+    display = TrainingHistoryDisplay.from_history(HISTORY)
+
+    acc_ax, loss_ax, rate_ax = display.axes_
+    line = display.learning_rate_line_
+    assert line.axes is rate_ax and line not in acc_ax.get_lines() + loss_ax.get_lines()
+    assert_array_equal(line.get_xdata(), np.arange(1, 6))
+    assert_allclose(line.get_ydata(), HISTORY["learning_rate"])
+    assert rate_ax.get_yscale() == "log"
+    assert (rate_ax.get_xlabel(), rate_ax.get_ylabel()) == ("Epoch", "Learning rate")
+    # a narrow panel under the two others
+    assert rate_ax.get_position().height < acc_ax.get_position().height / 2
+    assert rate_ax.get_position().y1 < acc_ax.get_position().y0
+
+
+# Learning rates per epoch: (rates, epochs that began a step reduction).
+LR_SCHEDULES = {
+    # 2 warm-up epochs, the peak held for one epoch, then a cosine decay
+    "warm-up and cosine": ([1e-3, 2e-3, 2e-3, 1.99e-3, 1.95e-3, 1.8e-3, 1.4e-3, 9e-4], []),
+    "cosine": ([1e-3, 9.5e-4, 8e-4, 6e-4, 3.5e-4, 1.5e-4, 3e-5, 0.0], []),
+    "one-cycle": ([4e-4, 1e-3, 2e-3, 3e-3, 2e-3, 1e-3, 4e-4, 1e-5], []),
+    "plateaus": ([1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 5e-4, 2.5e-4, 2.5e-4], [4, 7]),
+    "cut in the last epoch": ([1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3, 1e-4], [8]),
+    "step after warm-up": ([5e-4, 1e-3, 1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5], [5, 7]),
+    "cuts in successive epochs": ([1e-3, 1e-3, 5e-4, 2.5e-4, 2.5e-4, 2.5e-4, 1e-4, 1e-4], [7]),
+}
+
+
+@pytest.mark.parametrize("rates, expected", LR_SCHEDULES.values(), ids=LR_SCHEDULES)
+def test_history_marks_only_step_reductions(pyplot, rates, expected):
+    history = {"accuracy": np.linspace(0.2, 0.6, 8), "loss": np.linspace(1.9, 1.1, 8)}
+    display = TrainingHistoryDisplay.from_history({**history, "learning_rate": rates})
+
+    assert_array_equal(display.lr_drop_epochs, expected)
+    for ax in display.axes_[:2]:
+        drops = [line for line in display.lr_drop_lines_ if line.axes is ax]
+        assert [line.get_xdata()[0] for line in drops] == expected
+        assert ("learning rate reduced" in _legend_texts(ax)) == bool(expected)
+    assert len(display.lr_drop_lines_) == 2 * len(expected)
+    assert_allclose(display.learning_rate_line_.get_ydata(), rates)
+
+
 def test_history_marks_learning_rate_drops_and_best_epoch(pyplot):
     display = TrainingHistoryDisplay.from_history(HISTORY)
 
     assert_array_equal(display.lr_drop_epochs, [3, 5])
-    assert len(display.lr_drop_lines_) == 4  # two drops in each panel
-    for ax in display.axes_:
+    assert len(display.lr_drop_lines_) == 4  # two drops in the accuracy and the loss panel
+    for ax in display.axes_[:2]:
         drops = [line for line in display.lr_drop_lines_ if line.axes is ax]
         assert [line.get_xdata()[0] for line in drops] == [3, 5]
         assert all(line.get_linestyle() == ":" for line in drops)
@@ -110,6 +152,7 @@ def test_history_without_validation_or_lr_schedule(pyplot):
 
     assert sorted(display.lines_) == ["accuracy", "loss"]
     assert display.lr_drop_lines_ == [] and display.best_markers_ == []
+    assert display.learning_rate_line_ is None and len(display.axes_) == 2
     assert display.best_epoch is None
     assert _legend_texts(display.axes_[0]) == ["train"]
 
@@ -122,8 +165,23 @@ def test_history_uses_the_axes_passed_in(pyplot):
     assert display.figure_ is fig
     assert fig.get_suptitle() == "Run 1"
     assert len(axes[0].get_lines()) == 2 + 2 + 1  # curves, LR drops, best star
+    assert display.learning_rate_line_ is None  # no Axes given for it
     with pytest.raises(ValueError, match="ax must hold two Axes"):
         TrainingHistoryDisplay.from_history(HISTORY, ax=axes[0])
+
+
+def test_history_draws_the_learning_rate_in_a_third_axes_passed_in(pyplot):
+    _, axes = pyplot.subplots(1, 3)
+    display = TrainingHistoryDisplay.from_history(HISTORY, ax=axes)
+
+    assert all(got is given for got, given in zip(display.axes_, axes, strict=True))
+    assert display.learning_rate_line_.axes is axes[2]
+    assert axes[2].get_lines() == [display.learning_rate_line_]
+    no_rate = {key: values for key, values in HISTORY.items() if key != "learning_rate"}
+    with pytest.raises(ValueError, match="third Axes for the learning rate, but the history"):
+        TrainingHistoryDisplay.from_history(no_rate, ax=axes)
+    with pytest.raises(ValueError, match=r"or three \(accuracy, loss, learning rate\); got 4"):
+        TrainingHistoryDisplay.from_history(HISTORY, ax=[*axes, axes[0]])
 
 
 @pytest.mark.parametrize("final_only", [True, False])

@@ -200,9 +200,7 @@ def _child(args, variant):
         "n_val": len(val),
         "tta": None,
         **classification_scores(emotion[val], predictions[None], labels=list(range(len(EMOTIONS)))),
-        "accuracy_plain": accuracies[None],
-        "accuracy_flip_tta": accuracies["flip"],
-        "accuracy_ten_crop_tta": accuracies.get("ten_crop"),
+        "accuracy_by_tta": {"none" if tta is None else tta: value for tta, value in accuracies.items()},
         "epochs_run": len(budget.epoch_s),
         "epochs_planned": schedule.epochs,
         "best_epoch": int(np.argmax(curves["val_accuracy"])) + 1,
@@ -219,7 +217,7 @@ def _child(args, variant):
         "learning_rate_scaled": learning_rate,
         "variant": variant,
         "backend": keras.backend.backend(),
-        "hardware": machine(),
+        "machine": machine(),
         "versions": _versions(keras),
         "command": args.command,
         "parallel_runs": args.parallel_runs,
@@ -250,7 +248,7 @@ def _failure(variant, returncode, log, args):
     return {
         "run_name": variant["name"], "status": "failed", "returncode": returncode,
         "error": "\n".join(tail) or f"exit status {returncode}, no log",
-        "architecture": variant["architecture"], "variant": variant, "hardware": machine(),
+        "architecture": variant["architecture"], "variant": variant, "machine": machine(),
         "command": args.command,
     }
 

@@ -1,4 +1,4 @@
-"""TrainingHistoryDisplay: accuracy and loss per epoch of a fitted FERClassifier."""
+"""TrainingHistoryDisplay: accuracy, loss and learning rate per epoch of a fitted FERClassifier."""
 
 import numpy as np
 from sklearn.pipeline import Pipeline
@@ -38,19 +38,35 @@ def _check_history(history):
     return arrays
 
 
+def _step_drop_epochs(learning_rate):
+    """Epochs (counted from 1) that began a step reduction of the learning rate.
+
+    See ``TrainingHistoryDisplay``'s ``lr_drop_epochs`` for the rule: a fall
+    after a held rate, not followed by a further fall.
+    """
+    rate = np.asarray(learning_rate, dtype=float)
+    falls = np.append(rate[1:] < rate[:-1], False)  # falls[i]: epoch i + 2 fell
+    held = rate[1:] == rate[:-1]  # held[i]: epoch i + 2 kept the rate of epoch i + 1
+    step = falls[1:-1] & held[:-1] & ~falls[2:]  # step[i]: epoch i + 3 began a step
+    return np.flatnonzero(step) + 3
+
+
 def _final_estimator(estimator):
     return estimator[-1] if isinstance(estimator, Pipeline) else estimator
 
 
 class TrainingHistoryDisplay:
-    """Learning curves of a Keras fit: accuracy and loss per epoch.
+    """Learning curves of a Keras fit: accuracy, loss and learning rate per epoch.
 
     Two panels, accuracy and loss, each with the training curve and, when
     the fit had validation data, the validation curve. Dotted vertical lines
-    mark the epochs that started with a reduced learning rate (from
-    ``ReduceLROnPlateau``, which FERClassifier uses with validation data),
-    and a star marks the epoch with the best validation accuracy, the one
-    whose weights early stopping restores.
+    mark the epochs that began a step reduction of the learning rate (from
+    ``ReduceLROnPlateau``, which FERClassifier uses with validation data, or
+    a step schedule), and a star marks the epoch with the best validation
+    accuracy, the one whose weights early stopping restores. When the
+    history records the learning rate, a narrow third panel below the two
+    shows it per epoch on a log scale, so that any schedule (warm-up,
+    cosine, one-cycle) can be seen.
 
     Use :meth:`from_estimator` or :meth:`from_history` to create one. All
     parameters are stored as attributes.
@@ -61,8 +77,18 @@ class TrainingHistoryDisplay:
         Per-epoch values: ``accuracy`` and ``loss``, optionally
         ``val_accuracy``, ``val_loss`` and ``learning_rate``.
     lr_drop_epochs : ndarray of int
-        Epochs (counted from 1) that were the first trained at a reduced
-        learning rate.
+        Epochs (counted from 1) that began a step reduction of the learning
+        rate. Epoch ``e`` is one when (1) its rate is lower than that of
+        epoch ``e - 1``, (2) epoch ``e - 1`` trained at exactly the rate of
+        epoch ``e - 2`` and (3) epoch ``e + 1``, if any, trains at a rate no
+        lower than that of epoch ``e``: the rate was held, dropped, and did
+        not go on falling, as with ``ReduceLROnPlateau`` or a step schedule.
+        A rate that falls every epoch, as in a cosine or one-cycle schedule,
+        marks no epoch, not even the first fall after a warm-up that ends by
+        holding the peak rate for an epoch. Neither of the first two epochs
+        is ever marked, nor are falls in successive epochs (which
+        ``ReduceLROnPlateau`` makes with ``patience=1``); the learning-rate
+        panel shows those.
     best_epoch : int or None
         Epoch (counted from 1) with the highest validation accuracy, None
         without validation data.
@@ -72,11 +98,16 @@ class TrainingHistoryDisplay:
     lines_ : dict of str to matplotlib Line2D
         The curves, keyed by history key (``accuracy``, ``val_loss``, ...).
     lr_drop_lines_ : list of matplotlib Line2D
-        The vertical learning-rate markers, in both panels.
+        The vertical learning-rate markers, in the accuracy and the loss
+        panel.
     best_markers_ : list of matplotlib Line2D
         The best-epoch star in each panel (empty without validation data).
+    learning_rate_line_ : matplotlib Line2D or None
+        The learning rate per epoch, None when it is not drawn (the history
+        has no ``learning_rate``, or ``ax`` held only two Axes).
     axes_ : ndarray of matplotlib Axes
-        The accuracy and the loss panel.
+        The accuracy and the loss panel, then the learning-rate panel when
+        it is drawn.
     figure_ : matplotlib Figure
         The figure holding the panels.
 
@@ -95,6 +126,22 @@ class TrainingHistoryDisplay:
     (2, [3])
     >>> sorted(display.lines_)
     ['accuracy', 'loss', 'val_accuracy', 'val_loss']
+    >>> display.learning_rate_line_.get_ydata().tolist()
+    [0.001, 0.001, 0.0005]
+
+    A rate held on a plateau and then cut marks the epoch of the cut; a rate
+    that falls every epoch, as in a cosine decay after a warm-up that holds
+    its peak for an epoch, marks none:
+
+    >>> curves = {"accuracy": [0.3] * 6, "loss": [1.2] * 6}
+    >>> plateau = [1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4]
+    >>> TrainingHistoryDisplay.from_history(
+    ...     {**curves, "learning_rate": plateau}).lr_drop_epochs.tolist()
+    [4, 6]
+    >>> cosine = [1e-3, 2e-3, 2e-3, 1.9e-3, 1.65e-3, 1.3e-3]
+    >>> TrainingHistoryDisplay.from_history(
+    ...     {**curves, "learning_rate": cosine}).lr_drop_epochs.tolist()
+    []
     """
 
     def __init__(self, history, *, lr_drop_epochs, best_epoch):
@@ -112,9 +159,9 @@ class TrainingHistoryDisplay:
             Per-epoch metrics, as in ``FERClassifier.history_`` or
             ``keras.callbacks.History.history``: ``accuracy`` and ``loss``,
             optionally ``val_accuracy``, ``val_loss`` and ``learning_rate``.
-        ax : sequence of two matplotlib Axes, default=None
-            The accuracy and the loss panel. If None, a new figure with two
-            side-by-side panels is created.
+        ax : sequence of two or three matplotlib Axes, default=None
+            The accuracy, the loss and optionally the learning-rate panel, as
+            in :meth:`plot`. If None, a new figure is created.
         title : str, default=None
             Figure title.
 
@@ -127,12 +174,13 @@ class TrainingHistoryDisplay:
         ------
         ValueError
             If ``accuracy`` or ``loss`` is missing, the history is empty or
-            its lists differ in length.
+            its lists differ in length, or if ``ax`` holds neither two nor
+            three Axes, or three while the history has no ``learning_rate``.
         """
         arrays = _check_history(history)
         learning_rate = arrays.get("learning_rate")
         lr_drop_epochs = (
-            np.flatnonzero(np.diff(learning_rate) < 0) + 2
+            _step_drop_epochs(learning_rate)
             if learning_rate is not None
             else np.array([], dtype=int)
         )
@@ -150,9 +198,9 @@ class TrainingHistoryDisplay:
         ----------
         estimator : FERClassifier or Pipeline ending in one
             A fitted Keras classifier with a ``history_`` attribute.
-        ax : sequence of two matplotlib Axes, default=None
-            The accuracy and the loss panel. If None, a new figure with two
-            side-by-side panels is created.
+        ax : sequence of two or three matplotlib Axes, default=None
+            The accuracy, the loss and optionally the learning-rate panel, as
+            in :meth:`plot`. If None, a new figure is created.
         title : str, default=None
             Figure title.
 
@@ -179,13 +227,16 @@ class TrainingHistoryDisplay:
         return cls.from_history(history, ax=ax, title=title)
 
     def plot(self, ax=None, *, title=None):
-        """Draw the accuracy and loss panels.
+        """Draw the accuracy and loss panels, and the learning rate.
 
         Parameters
         ----------
-        ax : sequence of two matplotlib Axes, default=None
-            The accuracy and the loss panel. If None, a new figure with two
-            side-by-side panels is created.
+        ax : sequence of two or three matplotlib Axes, default=None
+            The accuracy and the loss panel, and optionally a third for the
+            learning rate (the history must then record ``learning_rate``).
+            If None, a new figure is created: the accuracy and the loss
+            panel side by side and, when the history records
+            ``learning_rate``, a narrow learning-rate panel below them.
         title : str, default=None
             Figure title.
 
@@ -193,22 +244,46 @@ class TrainingHistoryDisplay:
         -------
         display : TrainingHistoryDisplay
             The display, with ``figure_``, ``axes_`` and the line artists.
+
+        Raises
+        ------
+        ValueError
+            If ``ax`` holds neither two nor three Axes, or three while the
+            history has no ``learning_rate``.
         """
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
 
+        has_rate = "learning_rate" in self.history
         if ax is None:
-            figure, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+            if has_rate:
+                figure, panels = plt.subplot_mosaic(
+                    [["accuracy", "loss"], ["learning_rate", "learning_rate"]],
+                    figsize=(11, 5.5),
+                    height_ratios=(3, 1),
+                    layout="constrained",
+                )
+                axes = np.array(
+                    [panels[key] for key in ("accuracy", "loss", "learning_rate")], dtype=object
+                )
+            else:
+                figure, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
         else:
             axes = np.asarray(ax, dtype=object).ravel()
-            if axes.shape != (2,):
+            if axes.shape[0] not in (2, 3):
                 raise ValueError(
-                    f"ax must hold two Axes (accuracy, loss); got {axes.shape[0]} of them."
+                    f"ax must hold two Axes (accuracy, loss) or three (accuracy, loss, "
+                    f"learning rate); got {axes.shape[0]} of them."
+                )
+            if axes.shape[0] == 3 and not has_rate:
+                raise ValueError(
+                    "ax holds a third Axes for the learning rate, but the history records "
+                    f"no 'learning_rate'; it has {sorted(self.history)}."
                 )
             figure = axes[0].figure
         epochs = np.arange(1, len(self.history["loss"]) + 1)
         self.lines_, self.lr_drop_lines_, self.best_markers_ = {}, [], []
-        for panel, metric in zip(axes, _REQUIRED):
+        for panel, metric in zip(axes[:2], _REQUIRED):
             for key, label in ((metric, "train"), (f"val_{metric}", "validation")):
                 if key in self.history:
                     (self.lines_[key],) = panel.plot(epochs, self.history[key], label=label)
@@ -237,6 +312,19 @@ class TrainingHistoryDisplay:
             panel.xaxis.set_major_locator(MaxNLocator(integer=True))
             panel.grid(alpha=0.3)
             panel.legend(fontsize="small")
+        self.learning_rate_line_ = None
+        if axes.shape[0] == 3:
+            rate_panel = axes[2]
+            (self.learning_rate_line_,) = rate_panel.plot(
+                epochs,
+                self.history["learning_rate"],
+                color="gray",
+                marker=".",
+                label="learning rate",
+            )
+            rate_panel.set(xlabel="Epoch", ylabel="Learning rate", yscale="log")
+            rate_panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+            rate_panel.grid(alpha=0.3, which="both")
         if title is not None:
             figure.suptitle(title)
         self.axes_, self.figure_ = axes, figure
