@@ -60,7 +60,7 @@ import numpy as np  # noqa: E402
 from skimage.data import astronaut  # noqa: E402
 
 from skfer import FERClassifier, load_fer2013, make_fer_pipeline  # noqa: E402
-from skfer._evaluation import machine  # noqa: E402
+from skfer._hardware import machine  # noqa: E402
 from skfer.models import ARCHITECTURES, augmentation_layers, build_dcnn, flops_per_image  # noqa: E402
 from skfer.models._inference import PREDICT_BATCH  # noqa: E402
 from skfer.preprocessing import FaceDetector, PixelNormalizer, PixelStringTransformer  # noqa: E402
@@ -543,21 +543,10 @@ def profile_table(profile, top=8):
 
 
 def load_results(path):
-    """The results in ``path`` (empty if there is none), with ``sections`` describing each section's run.
-
-    A file from before ``--sections`` describes its one run at the top level;
-    that description goes to each of its sections.
-    """
+    """The results in ``path`` (empty if there is none), with ``sections`` describing each section's run."""
     if not path.exists():
         return {"sections": {}}
-    result = json.loads(path.read_text())
-    if "sections" not in result:
-        run = {"date": result.pop("date"), "command": f"python benchmarks/speed.py --repeats {result['repeats']}",
-               "repeats": result.pop("repeats"), "quick": result.pop("quick"),
-               "load_average_1min": result.pop("load_average_1min"), "machine": None,
-               "backend": result.pop("backend"), **({"note": result.pop("note")} if "note" in result else {})}
-        result["sections"] = {name: run for name in SECTIONS if name in result}
-    return result
+    return json.loads(path.read_text())
 
 
 def write_results(result, output):

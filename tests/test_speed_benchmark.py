@@ -13,20 +13,20 @@ def test_a_partial_run_merges_into_the_results_and_keeps_each_sections_run(tmp_p
     output = tmp_path / "speed.json"
     parsing = {"rows": 10, "seed_split_s": 2.0, "pixel_string_transformer_s": 0.1, "speedup": 20.0,
                "load_fer2013_s": 0.5}
-    # A results file from before --sections: one run described at the top level.
-    output.write_text(json.dumps({
-        "date": "2026-01-01T00:00:00+00:00", "quick": False, "repeats": 5,
-        "backend": {"keras_backend": "tensorflow", "keras": "3"}, "parsing": parsing,
-        "load_average_1min": {"start": 0.5, "end": 0.7},
-    }))
+    parsing_run = {
+        "date": "2026-01-01T00:00:00+00:00", "command": "python benchmarks/speed.py --repeats 5",
+        "repeats": 5, "quick": False, "load_average_1min": {"start": 0.5, "end": 0.7},
+        "machine": None, "backend": {"keras_backend": "tensorflow", "keras": "3"},
+    }
+    # A results file holding one section, described under "sections".
+    output.write_text(json.dumps({"parsing": parsing, "sections": {"parsing": parsing_run}}))
 
-    for _ in range(2):  # the second time from a file in the new layout
+    for _ in range(2):  # the second time over the file the first run wrote
         main(["--sections", "flops", "--output", str(output)])
         result = json.loads(output.read_text())
         assert result["parsing"] == parsing
         assert set(result["sections"]) == {"parsing", "flops"}
-        assert result["sections"]["parsing"]["date"] == "2026-01-01T00:00:00+00:00"
-        assert result["sections"]["parsing"]["command"] == "python benchmarks/speed.py --repeats 5"
+        assert result["sections"]["parsing"] == parsing_run
         flops_run = result["sections"]["flops"]
         assert flops_run["command"] == f"python benchmarks/speed.py --sections flops --output {output}"
         assert {"cpu", "cpu_flags"} <= set(flops_run["machine"])
