@@ -38,7 +38,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import time
 import warnings
 from pathlib import Path
@@ -50,6 +49,7 @@ import numpy as np  # noqa: E402
 from skimage import data  # noqa: E402
 
 from skfer import load_fer2013, load_pretrained  # noqa: E402
+from skfer._hardware import machine  # noqa: E402
 from skfer.preprocessing import FaceDetector, to_pixel_array  # noqa: E402
 from skfer.preprocessing._faces import _to_gray  # noqa: E402
 
@@ -156,18 +156,6 @@ def accuracy(model, hits, y):
     return float(np.mean(np.asarray(predicted) == y[index]))
 
 
-def machine():
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
-    return {
-        "cpu": fields.get("model name\t", platform.processor()).strip(),
-        "flags": fields.get("flags\t", "").strip(),
-        "cpu_count": os.cpu_count(),
-        "opencv": cv2.__version__,
-        "opencv_threads": cv2.getNumThreads(),
-    }
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=os.environ.get("SKFER_DATA") or DEFAULT_DATA)
@@ -265,6 +253,7 @@ def main():
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
         "machine": machine(),
+        "opencv": {"version": cv2.__version__, "threads": cv2.getNumThreads()},
     }
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print({k: v for k, v in result.items() if k not in ("detectors", "machine")})

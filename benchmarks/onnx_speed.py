@@ -54,7 +54,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np
+import numpy as np  # noqa: E402
+
+from skfer._hardware import machine  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
@@ -200,18 +202,6 @@ def _video(path, n_frames):
     return path
 
 
-def cpu_info():
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    flags = fields.get("flags\t\t", fields.get("flags", "")).split()
-    keep = [f for f in flags if f.startswith(("avx", "amx", "fma", "f16c"))]
-    return {
-        "model": fields.get("model name\t", "").strip() or "unknown",
-        "flags": keep,
-        "cpus_usable": len(os.sched_getaffinity(0)),
-    }
-
-
 def versions():
     import importlib.metadata as md
 
@@ -328,7 +318,7 @@ def main():
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": "python " + " ".join(sys.argv),
         "faces": len(faces),
-        "cpu": cpu_info(),
+        "machine": machine(),
         "versions": versions(),
         "threads": "TensorFlow and onnxruntime defaults (one per usable CPU)",
         "load_average_1min": {"start": load[0], "end": load[1]},
@@ -353,8 +343,8 @@ def table(r):
         f"# Prediction speed: skfer Keras, skfer ONNX, fer ({r['date']})",
         "",
         (
-            f"Command: `{r['command']}`. {r['faces']} PublicTest faces; CPU {r['cpu']['model']} "
-            f"({r['cpu']['cpus_usable']} usable, {' '.join(r['cpu']['flags'])}); 1-min load "
+            f"Command: `{r['command']}`. {r['faces']} PublicTest faces; CPU {r['machine']['cpu']} "
+            f"({r['machine']['cpu_count']} usable, {' '.join(r['machine']['cpu_flags'])}); 1-min load "
             f"{r['load_average_1min']['start']:.2f} -> {r['load_average_1min']['end']:.2f}."
         ),
         "",

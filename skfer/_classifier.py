@@ -31,12 +31,10 @@ from ._progress import EpochProgress
 from ._seeding import seed_from, seeded
 from ._tta import TTA, tta_views
 from .models import ARCHITECTURES, FaceCrop, SmoothedSparseCrossentropy, augmentation_layers
-from .models._dcnn import OUTPUT_LAYER
 from .models._fine_tune import freeze_blocks, transfer_body
 from .models._inference import (
     DTYPES,
     PREDICT_BATCH,
-    check_dtype,
     inference_model,
     predict_in_batches,
     serves,

@@ -3,13 +3,13 @@
 import hashlib
 import importlib
 import json
-import platform
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
+from ._hardware import machine
 from ._labels import align_labels, emotion_names
 
 
@@ -19,77 +19,6 @@ def _class_names(classes):
         return emotion_names(classes)
     except ValueError:
         return [str(c) for c in np.asarray(classes).tolist()]
-
-
-#: CPU features that decide training and prediction speed on x86 machines.
-_SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
-
-
-def _cpu():
-    """The CPU's model name and which of :data:`_SPEED_FLAGS` it has (Linux; else the platform's name)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if not cpuinfo.exists():
-        return platform.processor(), []
-    lines = cpuinfo.read_text().splitlines()
-    models = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    found = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
-    return (models[0] if models else platform.processor()), [f for f in _SPEED_FLAGS if f in found]
-
-
-def _gpus():
-    """Names of the NVIDIA GPUs ``nvidia-smi`` lists; empty without one."""
-    import subprocess
-
-    try:
-        smi = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-            capture_output=True, text=True, check=True, timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line.strip() for line in smi.stdout.splitlines() if line.strip()]
-
-
-def machine():
-    """The hardware a figure was measured on: CPU model, speed-relevant flags, cores, GPUs.
-
-    Returns
-    -------
-    dict
-        ``platform``, ``cpu`` (model name), ``cpu_flags`` (those of
-        AVX2/AVX-512/BF16/AMX present), ``cpu_count`` and ``gpus`` (from
-        ``nvidia-smi``, empty without one).
-
-    Examples
-    --------
-    >>> from skfer._evaluation import machine
-    >>> sorted(machine())
-    ['cpu', 'cpu_count', 'cpu_flags', 'gpus', 'platform']
-    """
-    import os
-
-    cpu, flags = _cpu()
-    return {
-        "platform": platform.platform(), "cpu": cpu, "cpu_flags": flags,
-        "cpu_count": os.cpu_count(), "gpus": _gpus(),
-    }
-
-
-def native_bfloat16():
-    """Whether training runs on a CPU that computes bfloat16 itself (AVX512-BF16 or AMX), no GPU.
-
-    There, Keras' ``mixed_bfloat16`` policy trains the DCNN about 1.2 times
-    as fast as float32 (``benchmarks/results/speed.json``); CPUs without
-    these instructions emulate bfloat16 and run it slower than float32.
-
-    Examples
-    --------
-    >>> from skfer._evaluation import native_bfloat16
-    >>> native_bfloat16() in (True, False)
-    True
-    """
-    _, flags = _cpu()
-    return bool({"avx512_bf16", "amx_bf16"} & set(flags)) and not _gpus()
 
 
 def data_hash(X):

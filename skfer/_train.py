@@ -9,7 +9,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ._classifier import FERClassifier
-from ._evaluation import native_bfloat16, save_report
+from ._evaluation import save_report
+from ._hardware import native_bfloat16
 from ._pipeline import make_fer_pipeline
 from ._recipes import DEFAULT_RECIPE
 from ._recipes import recipe as _recipe

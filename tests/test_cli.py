@@ -23,7 +23,7 @@ def test_train_then_evaluate_writes_pipeline_and_metrics(fer_dir, tmp_path, caps
     assert metrics["n_rows"] == 75 and metrics["epochs_run"] == 1
     assert set(metrics["per_class"]) == {"Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral"}
     assert 0 <= metrics["accuracy"] <= 1 and "macro_f1" in metrics
-    from skfer._evaluation import native_bfloat16
+    from skfer._hardware import native_bfloat16
 
     # bfloat16 only where the CPU computes it natively (else it is emulated, slower).
     expected_dtype = "bfloat16" if native_bfloat16() else "float32"

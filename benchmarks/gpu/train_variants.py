@@ -106,7 +106,8 @@ def _child(args, variant):
 
     from skfer._callbacks import EpochSchedule
     from skfer._constants import EMOTIONS
-    from skfer._evaluation import classification_scores, machine
+    from skfer._evaluation import classification_scores
+    from skfer._hardware import machine
     from skfer.models import ARCHITECTURES, FaceCrop, RandomAffine, SmoothedSparseCrossentropy, flops_per_image
 
     class ResidentFaces(keras.layers.Layer):
@@ -242,7 +243,7 @@ def _versions(keras):
 
 
 def _failure(variant, returncode, log, args):
-    from skfer._evaluation import machine
+    from skfer._hardware import machine
 
     tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
     return {
