@@ -450,7 +450,8 @@ class FERClassifier(KerasClassifier):
     # - ``_initialize``: derive ``predictor_`` whenever a model is built.
     # - ``_fit_keras_model`` and ``_fit_callbacks``: add the recipe, checkpoint
     #   and progress callbacks (fresh per fit) and resume a checkpoint, where the
-    #   encoded data exist.
+    #   encoded data exist; ``_fit_stream`` (behind ``fit_dataset``) reads the
+    #   user's callbacks from ``_fit_callbacks`` too.
     # - ``_predict_raw``: predict through ``predictor_`` with test-time views.
     # - ``_initialize_callbacks``: a warm start rebuilds the user's callbacks.
     @property
@@ -552,6 +553,22 @@ class FERClassifier(KerasClassifier):
         X_val, y_val = self._validate_data(X_val, align_labels(y_val, self.classes_))
         return self.feature_encoder_.transform(X_val), self.target_encoder_.transform(y_val)
 
+    def _recipe_callbacks(self, has_validation):
+        """Fresh instances of the recipe's callbacks for one fit: epoch timer, schedule, early stopping."""
+        return [EpochTimer(), *recipe_callbacks(self, has_validation)]
+
+    def _fit_stream(self, data, validation_data=None):
+        """Train the built ``model_`` on batches ``data`` yields (see :func:`skfer.datasets.fit_dataset`).
+
+        The user's callbacks come first, as scikeras made them, then the recipe's.
+        """
+        callbacks = [*self._fit_callbacks, *self._recipe_callbacks(validation_data is not None)]
+        history = self.model_.fit(
+            data, epochs=self.epochs, validation_data=validation_data, callbacks=callbacks, verbose=self.verbose
+        )
+        self.history_ = defaultdict(list, history.history)
+        return self
+
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         partial = kwargs.pop("_partial", False)
         if freeze_blocks(self.model_, self.freeze_blocks):
@@ -560,7 +577,7 @@ class FERClassifier(KerasClassifier):
         if validation_data is not None:
             kwargs["validation_data"] = self._encode_validation(validation_data)
         split = kwargs.get("validation_split", self.validation_split)
-        recipe = [EpochTimer(), *recipe_callbacks(self, validation_data is not None or split > 0)]
+        recipe = self._recipe_callbacks(validation_data is not None or split > 0)
         if self.checkpoint_dir is not None:
             current = fingerprint(self, X, y)
             resumed = None if partial else load_checkpoint(self.checkpoint_dir, current, self.resume)

@@ -1,10 +1,8 @@
 """Train a FERClassifier on faces read batch by batch (a Keras PyDataset)."""
 
-from collections import defaultdict
 
 import numpy as np
 
-from .._callbacks import recipe_callbacks
 from .._seeding import seeded
 
 
@@ -75,16 +73,5 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     faces, _ = dataset[0]
     with seeded(classifier.random_state):
         classifier.initialize(np.repeat(faces[:1], len(classes), axis=0), classes)
-        callbacks = [
-            *classifier._fit_callbacks,
-            *recipe_callbacks(classifier, has_validation=validation_data is not None),
-        ]
-        history = classifier.model_.fit(
-            dataset,
-            epochs=classifier.epochs,
-            validation_data=validation_data,
-            callbacks=callbacks,
-            verbose=classifier.verbose,
-        )
-    classifier.history_ = defaultdict(list, history.history)
+        classifier._fit_stream(dataset, validation_data)
     return classifier
