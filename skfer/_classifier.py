@@ -28,7 +28,7 @@ from ._checkpoint import Checkpoint, fingerprint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
 from ._labels import align_labels
 from ._progress import EpochProgress
-from ._seeding import seed_from, seeded
+from ._seeding import reseed_resumed, seed_from, seeded
 from ._tta import TTA, tta_views
 from .models import ARCHITECTURES, FaceCrop, SmoothedSparseCrossentropy, augmentation_layers
 from .models._fine_tune import freeze_blocks, transfer_body
@@ -234,7 +234,11 @@ class FERClassifier(KerasClassifier):
         a different fit. ``"if_matching"``: continue a matching checkpoint,
         otherwise warn and start a new fit. A checkpoint is never used for a
         fit it does not match, so clones in ``cross_validate`` or
-        ``GridSearchCV`` sharing a folder stay independent.
+        ``GridSearchCV`` sharing a folder stay independent. The resumed
+        epochs draw shuffling, dropout and augmentation from seeds derived
+        from ``random_state`` and the checkpoint's epoch (Keras saves no
+        random-generator state): resuming the same checkpoint gives the same
+        fit, which differs from an uninterrupted one.
     train_dtype : {"float32", "bfloat16"}, default="float32"
         Compute dtype of training. ``"bfloat16"`` computes every layer but
         the softmax output in bfloat16 with float32 weights (Keras'
@@ -583,6 +587,7 @@ class FERClassifier(KerasClassifier):
             resumed = None if partial else load_checkpoint(self.checkpoint_dir, current, self.resume)
             if resumed is not None:
                 self.model_ = resumed["model"]
+                reseed_resumed(self.model_, self.random_state, resumed["epoch"])
                 self.predictor_ = inference_model(self.model_, self.predict_dtype)
                 self.history_ = defaultdict(list, resumed["history"])
                 end = initial_epoch + epochs

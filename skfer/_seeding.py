@@ -63,3 +63,52 @@ def seeded(random_state):
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
+
+
+def reseed_resumed(model, random_state, epoch):
+    """Give a model loaded from a checkpoint new random streams for resuming at ``epoch``.
+
+    Keras saves no seed-generator state with a model: a model loaded from a
+    checkpoint would draw the first epoch's dropout masks, crops and flips
+    again, and the seeded shuffling would repeat the first epochs' order, so
+    the resumed epochs replayed epochs already trained. Here every seed
+    generator of ``model`` (and Keras' global seed, which orders the batches)
+    gets a seed derived from ``random_state`` and ``epoch``, so that
+    resuming the same checkpoint twice gives the same fit; with
+    ``random_state=None`` the seeds are fresh and the global generators are
+    left alone. Call it inside :func:`seeded`, which restores Python's and
+    NumPy's generators afterwards.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model loaded from the checkpoint.
+    random_state : int, RandomState instance or None
+        The fit's seed.
+    epoch : int
+        Epochs trained before the checkpoint was written.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from skfer._seeding import reseed_resumed
+    >>> inputs = keras.Input((3,))
+    >>> model = keras.Model(inputs, keras.layers.Dropout(0.5, seed=1)(inputs))
+    >>> def state():
+    ...     return model.layers[1].seed_generator.state.numpy().tolist()
+    >>> first = state()
+    >>> reseed_resumed(model, random_state=0, epoch=4)
+    >>> resumed = state()
+    >>> reseed_resumed(model, random_state=0, epoch=4)
+    >>> resumed != first, resumed == state()
+    (True, True)
+    """
+    seed = seed_from(random_state)
+    rng = np.random.default_rng(None if seed is None else [seed, epoch])
+    if seed is not None:
+        import keras
+
+        keras.utils.set_random_seed(int(rng.integers(2**31 - 1)))
+    for variable in model.variables:
+        if variable.path.endswith("seed_generator_state"):
+            variable.assign(np.array([rng.integers(2**31 - 1), 0], dtype=variable.dtype))

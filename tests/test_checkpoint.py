@@ -121,3 +121,32 @@ def test_early_stopping_and_plateau_counters_survive_a_resume(tmp_path, monkeypa
     assert stopping.best == 2.0 and stopping.wait == 7 + 2
     assert plateau.best == 2.0 and plateau.wait == 5 + 2
     assert resumed.history_["val_accuracy"][:3] == state["history"]["val_accuracy"]
+
+
+def test_a_resumed_fit_does_not_replay_the_first_epochs_random_draws(tmp_path):
+    # Keras saves no seed-generator state: a fit resumed from disk drew the
+    # first epoch's dropout masks and crops again (epochs 11-13 replayed in a
+    # long run: training accuracy jumped 4 points, validation fell).
+    import shutil
+
+    import keras
+
+    def streams(model):
+        return [v.numpy().tolist() for v in model.variables if v.path.endswith("seed_generator_state")]
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append((epoch, streams(self.model)))
+
+    X, y = _data()
+    params = {**TINY, "augment": True, "crop_size": 44, "epochs": 3, "random_state": 0,
+              "checkpoint_dir": str(tmp_path / "a"), "callbacks": [Record]}
+    seen = []
+    FERClassifier(**params).partial_fit(X, y)  # epoch 1, checkpointed, not finished
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    FERClassifier(**params, resume=True).fit(X, y)  # epochs 2-3 from the checkpoint
+    FERClassifier(**{**params, "checkpoint_dir": str(tmp_path / "b")}, resume=True).fit(X, y)
+    (first, fresh), (second, resumed), _, (again_epoch, again), _ = seen
+    assert (first, second, again_epoch) == (0, 1, 1) and fresh
+    assert all(a != b for a, b in zip(resumed, fresh))  # new draws for every layer
+    assert again == resumed  # the same checkpoint resumes the same way
