@@ -8,8 +8,9 @@ epoch; a fitted :class:`~skfer.FERClassifier` keeps them in ``history_``.
 :class:`~skfer.reporting.TrainingHistoryDisplay` draws them side by side and
 marks the two things the training recipe does on its own when it gets
 validation data: it halves the learning rate when validation accuracy stops
-improving (dotted lines), and early stopping keeps the weights of the epoch
-with the best validation accuracy (star).
+improving (a dotted line where the rate steps down after being held; the
+bottom panel draws the rate itself), and early stopping keeps the weights of
+the epoch with the best validation accuracy (star).
 
 This is a quick demo: a slimmed-down network trains for a few epochs on
 3,000 faces, so it reaches only about a third of the faces right, far below
