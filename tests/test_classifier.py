@@ -223,6 +223,20 @@ def test_recipe_levers_do_what_they_say(faces):
     assert clf.predict_proba(X[:3]).shape == (3, 3)
 
 
+def test_erasing_adds_the_layer_only_when_asked_and_prediction_ignores_it(faces):
+    X, y = faces
+    X = X / 255
+    plain = FERClassifier(**TINY, random_state=0).fit(X, y)
+    erasing = FERClassifier(**TINY, erasing=0.5, random_state=0).fit(X, y)
+    assert "erasing" not in [layer.name for layer in plain.model_.layers]
+    assert erasing.model_.get_layer("erasing").rate == 0.5
+    # at inference the layer passes faces through: same weights, same answers
+    plain.model_.set_weights(erasing.model_.get_weights())
+    np.testing.assert_allclose(erasing.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+    with pytest.raises(ValueError, match="'erasing' parameter of FERClassifier must be a float in the range"):
+        FERClassifier(**TINY, erasing=1.5).fit(X, y)
+
+
 def test_class_weight_balanced_weighs_the_rare_class_up(faces):
     X, y = faces
     keep = (y != 2) | (np.arange(len(y)) % 5 == 0)  # class 2 rare

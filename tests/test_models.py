@@ -6,6 +6,7 @@ from skfer.models import (
     ARCHITECTURES,
     FaceCrop,
     RandomAffine,
+    RandomErasing,
     augmentation_layers,
     build_dcnn,
     flops_per_image,
@@ -40,6 +41,24 @@ def test_seeded_layers_repeat_their_transforms():
     first = RandomAffine(seed=3)(_faces(), training=True)
     second = RandomAffine(seed=3)(_faces(), training=True)
     np.testing.assert_allclose(first, second)
+
+
+def test_random_erasing_replaces_one_rectangle_of_the_given_area_in_some_faces():
+    faces = np.full((400, 48, 48, 1), 0.5, dtype=np.float32)
+    faces[:, 0, 0], faces[:, 0, 1] = 0.25, 0.75  # the range of the noise
+    layer = RandomErasing(rate=0.5, scale=(0.05, 0.2), seed=0)
+    np.testing.assert_array_equal(layer(faces, training=False), faces)
+    changed = (np.asarray(layer(faces, training=True)) != faces)[..., 0]
+    erased = changed.reshape(400, -1).any(axis=1)
+    assert 0.4 < erased.mean() < 0.6  # about half the faces
+    for mask in changed[erased]:
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        box = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        # one rectangle (the corner pixels can draw their own value again), 5-20% of the face
+        assert box.mean() > 0.99 and 0.04 * 48 * 48 <= box.size <= 0.21 * 48 * 48
+    values = np.asarray(layer(faces, training=True))[..., 0][changed]
+    assert values.min() >= 0.25 and values.max() <= 0.75  # noise within each face's range
+    assert not np.asarray(RandomErasing(rate=0.0)(faces, training=True) != faces).any()
 
 
 def test_model_with_augmentation_saves_and_loads(tmp_path):

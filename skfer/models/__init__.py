@@ -1,6 +1,6 @@
 """Keras 3 model builders, layers and losses (backend-agnostic)."""
 
-from ._augmentation import FaceCrop, RandomAffine, augmentation_layers
+from ._augmentation import FaceCrop, RandomAffine, RandomErasing, augmentation_layers
 from ._dcnn import build_dcnn
 from ._losses import SmoothedSparseCrossentropy
 from ._resnet import build_resnet
@@ -12,6 +12,7 @@ __all__ = [
     "ARCHITECTURES",
     "FaceCrop",
     "RandomAffine",
+    "RandomErasing",
     "SmoothedSparseCrossentropy",
     "augmentation_layers",
     "build_dcnn",

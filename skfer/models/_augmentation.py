@@ -238,3 +238,82 @@ class FaceCrop(keras.layers.Layer):
         config = super().get_config()
         config.update(size=self.size, seed=self.seed)
         return config
+
+
+@keras.saving.register_keras_serializable(package="skfer")
+class RandomErasing(keras.layers.Layer):
+    """Replace a random rectangle of some faces with noise in training (random erasing).
+
+    Random erasing (Zhong et al., AAAI 2020): each face, with probability
+    ``rate``, gets one rectangle of random area and aspect ratio filled with
+    uniform noise over the face's own range of values, so the network learns
+    from faces partly hidden, as by a hand or glasses. It acts only when
+    called with ``training=True``.
+
+    Parameters
+    ----------
+    rate : float, default=0.5
+        Probability that a face gets a rectangle.
+    scale : tuple of float, default=(0.02, 0.33)
+        Range of the rectangle's area, as a fraction of the face's.
+    ratio : tuple of float, default=(0.3, 3.3)
+        Range of the rectangle's height over width (drawn on a log scale).
+    seed : int, default=None
+        Seed of the random rectangles.
+    **kwargs
+        Passed to ``keras.layers.Layer``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.models import RandomErasing
+    >>> faces = np.full((4, 48, 48, 1), 0.5, dtype=np.float32)
+    >>> faces[:, 0, 0] = 0.0  # the range of values the noise is drawn from
+    >>> layer = RandomErasing(rate=1.0, seed=0)
+    >>> bool(np.array_equal(layer(faces, training=False), faces))
+    True
+    >>> changed = np.asarray(layer(faces, training=True)) != faces
+    >>> changed.reshape(4, -1).any(axis=1).tolist()
+    [True, True, True, True]
+    """
+
+    def __init__(self, rate=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.scale = tuple(scale)
+        self.ratio = tuple(ratio)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _uniform(self, shape, low=0.0, high=1.0):
+        return keras.random.uniform(shape, low, high, seed=self.seed_generator)
+
+    def call(self, images, training=None):
+        if not training or not self.rate:
+            return images
+        n = ops.shape(images)[0]
+        height, width = images.shape[1], images.shape[2]
+        area = self._uniform((n,), *self.scale) * (height * width)
+        ratio = ops.exp(self._uniform((n,), math.log(self.ratio[0]), math.log(self.ratio[1])))
+        rect_h = ops.clip(ops.round(ops.sqrt(area * ratio)), 1, height)
+        rect_w = ops.clip(ops.round(ops.sqrt(area / ratio)), 1, width)
+        top = ops.floor(self._uniform((n,)) * (height - rect_h + 1))
+        left = ops.floor(self._uniform((n,)) * (width - rect_w + 1))
+        rows = ops.arange(height, dtype="float32")[None, :]
+        cols = ops.arange(width, dtype="float32")[None, :]
+        in_rows = (rows >= top[:, None]) & (rows < (top + rect_h)[:, None])
+        in_cols = (cols >= left[:, None]) & (cols < (left + rect_w)[:, None])
+        erased = self._uniform((n,)) < self.rate
+        mask = in_rows[:, :, None, None] & in_cols[:, None, :, None] & erased[:, None, None, None]
+        low = ops.min(images, axis=(1, 2, 3), keepdims=True)
+        high = ops.max(images, axis=(1, 2, 3), keepdims=True)
+        noise = low + ops.cast(self._uniform(ops.shape(images)), images.dtype) * (high - low)
+        return ops.where(mask, noise, images)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rate=self.rate, scale=self.scale, ratio=self.ratio, seed=self.seed)
+        return config
