@@ -65,6 +65,8 @@ DETECTORS = {
     "blazeface_conf0.5": {"detector": "blazeface", "min_confidence": 0.5},
     "blazeface": {"detector": "blazeface", "min_confidence": 0.6},
     "blazeface_conf0.7": {"detector": "blazeface", "min_confidence": 0.7},
+    "blazeface_tiles2": {"detector": "blazeface", "min_confidence": 0.6, "tiles": 2},
+    "blazeface_tiles3": {"detector": "blazeface", "min_confidence": 0.6, "tiles": 3},
     "haar": {"detector": "haar"},
     "haar_fer_settings": {"detector": "haar", "scale_factor": 1.1, "min_neighbors": 5, "min_size": 50},
 }

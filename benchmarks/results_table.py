@@ -38,10 +38,12 @@ def _figure(value, digits=4):
 
 
 def _hardware(metrics):
-    machine = metrics.get("machine", {})
+    machine = metrics.get("machine") or {}
     if machine.get("gpus"):
         return ", ".join(machine["gpus"])
-    return f"CPU {machine.get('cpu', '')}, {machine.get('cpu_count')} cores"
+    if not machine.get("cpu"):
+        return ""
+    return f"CPU {machine['cpu']}, {machine.get('cpu_count')} cores"
 
 
 def _software(metrics):
@@ -74,7 +76,7 @@ def run_row(folder):
         f"`{folder.name}`",
         metrics.get("architecture") or params.get("architecture") or "dcnn",
         _figure(metrics.get("accuracy")),
-        _figure(metrics.get("accuracy_by_tta", {}).get("flip")),
+        _figure((metrics.get("accuracy_by_tta") or {}).get("flip")),
         _figure(metrics.get("macro_f1"), 3),
         "" if epochs is None else f"{epochs} ({best})",
         "" if fit is None else f"{fit:.0f} s",

@@ -32,29 +32,12 @@ import sys
 import time
 from pathlib import Path
 
-import keras
-
+from skfer._callbacks import TimeBudget
 from skfer._recipes import DEFAULT_RECIPE, RECIPES
 from skfer._train import train_fer2013
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stop training at the end of the first epoch that ends after ``minutes``."""
-
-    def __init__(self, minutes):
-        super().__init__()
-        self.minutes = minutes
-        self.stopped = False
-
-    def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if time.perf_counter() - self._start > 60 * self.minutes:
-            self.stopped = self.model.stop_training = True
 
 
 def parse_param(text):
@@ -71,6 +54,7 @@ def parse_param(text):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run-name", required=True, help="folder under benchmarks/results/")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the run folders")
     parser.add_argument("--data", default=os.environ.get("SKFER_DATA") or DEFAULT_DATA,
                         help="FER2013 CSV or its folder (default $SKFER_DATA, else ../shared/data/fer2013)")
     parser.add_argument("--recipe", default=DEFAULT_RECIPE, choices=sorted(RECIPES))
@@ -90,21 +74,19 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     output = Path(args.output or Path.home() / "skfer-runs" / args.run_name)
-    report_dir = RESULTS / args.run_name
+    report_dir = args.results / args.run_name
     budget = [TimeBudget(args.minutes)] if args.minutes else []
     started = time.perf_counter()
     pipe = train_fer2013(
         output, data=args.data, recipe=args.recipe, epochs=args.epochs, subset=args.subset,
         random_state=args.random_state, restart=args.restart, report_dir=report_dir,
         callbacks=budget, **dict(args.param),
-        extra={
-            "run_name": args.run_name,
-            "stopped_by_time_budget": bool(budget and budget[0].stopped),
-            "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-        },
+        extra={"run_name": args.run_name, "command": shlex.join([Path(sys.executable).name, *sys.argv])},
     )
     from skfer._evaluation import update_metrics
     from skfer.datasets import load_fer2013
+
+    update_metrics(report_dir, stopped_by_time_budget=bool(budget and budget[0].stopped))
 
     val = load_fer2013(args.data, usage="PublicTest")
     X_val, y_val = (val.data, val.target) if args.subset is None else (None, None)

@@ -94,6 +94,44 @@ class EpochTimer(keras.callbacks.Callback):
             logs["epoch_seconds"] = time.perf_counter() - self._start
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training at the end of the first epoch that ends after ``minutes`` of training.
+
+    A class of the library (not of a script), so that a pipeline that keeps
+    it among its ``callbacks`` can be pickled and loaded anywhere.
+
+    Parameters
+    ----------
+    minutes : float
+        The wall-clock budget of one fit.
+
+    Attributes
+    ----------
+    stopped : bool
+        Whether the budget ended the last fit.
+
+    Examples
+    --------
+    >>> from skfer._callbacks import TimeBudget
+    >>> budget = TimeBudget(minutes=90)
+    >>> budget.minutes, budget.stopped
+    (90, False)
+    """
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.minutes = minutes
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+        self.stopped = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.perf_counter() - self._start > 60 * self.minutes:
+            self.stopped = self.model.stop_training = True
+
+
 def monitored_metric(metrics):
     """The validation metric the recipe watches, and whether larger is better.
 

@@ -9,6 +9,7 @@ hand back a model that they did not train.
 """
 
 import hashlib
+import inspect
 import json
 import os
 import warnings
@@ -69,7 +70,8 @@ def fingerprint(estimator, X, y):
     Returns
     -------
     dict
-        ``params`` (name to text), ``classes``, ``n_samples``, ``n_features``
+        ``params`` (name to text), ``defaults`` (the defaults of those
+        parameters, as text), ``classes``, ``n_samples``, ``n_features``
         and ``data_sha256`` (a hash of X and y). ``epochs`` counts only under
         the cosine and one-cycle schedules, whose shape depends on it.
 
@@ -94,11 +96,16 @@ def fingerprint(estimator, X, y):
         array = np.ascontiguousarray(array)
         digest.update(str((array.dtype.str, array.shape)).encode())
         digest.update(memoryview(array).cast("B"))
+    described = {
+        name: _describe(value)
+        for name, value in sorted(params.items())
+        if name not in skipped and not name.startswith(("predict__", "callbacks__"))
+    }
+    signature = inspect.signature(type(estimator).__init__).parameters
     return {
-        "params": {
-            name: _describe(value)
-            for name, value in sorted(params.items())
-            if name not in skipped and not name.startswith(("predict__", "callbacks__"))
+        "params": described,
+        "defaults": {
+            name: _describe(signature[name].default) for name in described if name in signature
         },
         "classes": [_describe(c) for c in np.asarray(estimator.classes_).tolist()],
         "n_samples": int(X.shape[0]),
@@ -110,6 +117,9 @@ def fingerprint(estimator, X, y):
 def differences(saved, current):
     """What differs between two fingerprints, as readable phrases.
 
+    A parameter one fingerprint lacks (one added to skfer after the
+    checkpoint was written) matches when the other has its default value.
+
     Examples
     --------
     >>> from skfer._checkpoint import differences
@@ -117,10 +127,15 @@ def differences(saved, current):
     >>> b = {"params": {"epochs": "100"}, "classes": [], "n_samples": 20, "n_features": 4, "data_sha256": "y"}
     >>> differences(a, b)
     ['epochs=3 in the checkpoint, 100 now', '10 training faces in the checkpoint, 20 now', 'other training data (content hash differs)']
+    >>> newer = {**a, "params": {"epochs": "3", "erasing": "0.0"}, "defaults": {"erasing": "0.0"}}
+    >>> differences(a, newer)
+    []
     """
     found = []
+    defaults = {**saved.get("defaults", {}), **current.get("defaults", {})}
     for name in sorted(set(saved["params"]) | set(current["params"])):
-        old, new = saved["params"].get(name, "unset"), current["params"].get(name, "unset")
+        unset = defaults.get(name, "unset")
+        old, new = saved["params"].get(name, unset), current["params"].get(name, unset)
         if old != new:
             found.append(f"{name}={old} in the checkpoint, {new} now")
     if saved["classes"] != current["classes"]:
@@ -134,6 +149,22 @@ def differences(saved, current):
     if saved["data_sha256"] != current["data_sha256"]:
         found.append("other training data (content hash differs)")
     return found
+
+
+def aligned_history(history):
+    """``history`` with every per-epoch list as long as ``loss``, shorter ones padded with None in front.
+
+    A metric first recorded in a resumed fit (one skfer added later, such
+    as ``epoch_seconds``) then lines up with its epochs.
+
+    Examples
+    --------
+    >>> from skfer._checkpoint import aligned_history
+    >>> aligned_history({"loss": [3.0, 2.0, 1.0], "epoch_seconds": [9.5]})
+    {'loss': [3.0, 2.0, 1.0], 'epoch_seconds': [None, None, 9.5]}
+    """
+    epochs = len(history.get("loss", []))
+    return {key: [None] * (epochs - len(values)) + list(values) for key, values in history.items()}
 
 
 def _replace(path, write):
@@ -299,8 +330,8 @@ class Checkpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
+        self.history = aligned_history(self.history)
         self._save(epoch + 1, finished=False)
 
     def on_train_end(self, logs=None):
-        epochs = len(next(iter(self.history.values()), []))
-        self._save(epochs, finished=self.finish)
+        self._save(len(self.history.get("loss", [])), finished=self.finish)

@@ -24,7 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._callbacks import SCHEDULES, EpochTimer, recipe_callbacks
-from ._checkpoint import Checkpoint, fingerprint, load_checkpoint
+from ._checkpoint import Checkpoint, aligned_history, fingerprint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
 from ._labels import align_labels
 from ._progress import EpochProgress
@@ -38,6 +38,7 @@ from .models import (
     augmentation_layers,
 )
 from .models._fine_tune import freeze_blocks, transfer_body
+from .models._seeds import LayerSeeds
 from .models._inference import (
     DTYPES,
     PREDICT_BATCH,
@@ -482,6 +483,9 @@ class FERClassifier(KerasClassifier):
 
     def _keras_build_fn(self, compile_kwargs, meta):
         seed = seed_from(self.random_state)
+        # Each augmentation layer draws from a stream of its own: equal seeds
+        # would give two layers the same random numbers.
+        seeds = LayerSeeds(None if seed is None else f"augmentation {seed}")
         augmentation = (
             augmentation_layers(
                 rotation=self.rotation,
@@ -489,15 +493,15 @@ class FERClassifier(KerasClassifier):
                 shear=self.shear,
                 zoom=self.zoom,
                 horizontal_flip=self.horizontal_flip,
-                seed=seed,
+                seed=seeds.next(),
             )
             if self.augment
             else []
         )
         if self.crop_size is not None:
-            augmentation = [*augmentation, FaceCrop(self.crop_size, seed=seed, name="crop")]
+            augmentation = [*augmentation, FaceCrop(self.crop_size, seed=seeds.next(), name="crop")]
         if self.erasing:
-            augmentation = [*augmentation, RandomErasing(self.erasing, seed=seed, name="erasing")]
+            augmentation = [*augmentation, RandomErasing(self.erasing, seed=seeds.next(), name="erasing")]
         model = ARCHITECTURES[self.architecture](
             meta["n_classes_"],
             **self._network_params(),
@@ -629,6 +633,7 @@ class FERClassifier(KerasClassifier):
             )
         finally:
             self._fit_callbacks = user_callbacks
+        self.history_ = defaultdict(list, aligned_history(self.history_))
 
     def fit(self, X, y, sample_weight=None, *, validation_data=None, **kwargs):
         """Build the network and train it on faces ``X`` with labels ``y``.

@@ -26,14 +26,34 @@ def _subset(data, n, random_state):
     return X, y
 
 
-def _epoch_summary(history):
+def epoch_summary(history):
     """Epochs run, the best by validation accuracy, and the training time from ``history``.
 
     ``fit_seconds`` sums every epoch's time, resumed sessions included; it is
-    None when some epochs were trained before epochs were timed.
+    None when some epochs were trained before epochs were timed (their
+    ``epoch_seconds`` are None), and ``seconds_per_epoch`` then averages the
+    timed ones.
+
+    Parameters
+    ----------
+    history : dict of str to list
+        Per-epoch values, as in ``FERClassifier.history_``.
+
+    Returns
+    -------
+    dict
+        ``epochs_run``, ``best_epoch`` (counted from 1; None without
+        validation), ``fit_seconds`` and ``seconds_per_epoch``.
+
+    Examples
+    --------
+    >>> from skfer._train import epoch_summary
+    >>> epoch_summary({"loss": [2.0, 1.0, 0.9], "val_accuracy": [0.3, 0.5, 0.4],
+    ...                "epoch_seconds": [None, 10.0, 12.0]})
+    {'epochs_run': 3, 'best_epoch': 2, 'fit_seconds': None, 'seconds_per_epoch': 11.0}
     """
     epochs = len(history["loss"])
-    seconds = history.get("epoch_seconds", [])
+    seconds = [s for s in history.get("epoch_seconds", []) if s is not None]
     val = history.get("val_accuracy")
     return {
         "epochs_run": epochs,
@@ -133,7 +153,7 @@ def train_fer2013(
             "recipe": recipe,
             "train_split": "Training",
             "train_rows": int(len(y)),
-            **_epoch_summary(pipe[-1].history_),
+            **epoch_summary(pipe[-1].history_),
             "fit_seconds_this_call": round(seconds, 1),
             "random_state": random_state,
             "classifier_params": json.loads(json.dumps(

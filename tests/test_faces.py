@@ -180,6 +180,22 @@ def _rotated(image, angle, centre):
     return cv2.warpAffine(image, rotation, image.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
 
 
+def test_tiles_find_a_face_too_small_for_one_pass_over_the_photo(astronaut):
+    gray = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
+    x, y, w, h = (round(v) for v in FaceDetector().detect([gray])[0].box)
+    head = gray[y - h // 2 : y + h + h // 2, x - w // 2 : x + w + w // 2]
+    small = cv2.resize(head, None, fx=70 / w, fy=70 / w, interpolation=cv2.INTER_AREA)  # a 70-pixel face
+    photo = np.full((600, 600), 128, np.uint8)
+    photo[380 : 380 + small.shape[0], 380 : 380 + small.shape[1]] = small
+    with pytest.warns(UserWarning, match="No face found"):
+        assert FaceDetector().detect([photo]) == []
+    (face,) = FaceDetector(tiles=2).detect([photo])
+    centre = (face.box[0] + face.box[2] / 2, face.box[1] + face.box[3] / 2)
+    assert np.hypot(centre[0] - (380 + small.shape[1] / 2), centre[1] - (380 + small.shape[0] / 2)) < 15
+    assert 50 < face.box[2] < 90
+    assert FaceDetector(tiles=2).detect([gray])[0].box == pytest.approx((x, y, w, h), abs=8)  # the big face too
+
+
 def test_blazeface_gives_score_and_keypoints_in_the_photos_pixels(astronaut):
     face = FaceDetector(detector="blazeface").detect([astronaut])[0]
 

@@ -59,6 +59,9 @@ def test_random_erasing_replaces_one_rectangle_of_the_given_area_in_some_faces()
     values = np.asarray(layer(faces, training=True))[..., 0][changed]
     assert values.min() >= 0.25 and values.max() <= 0.75  # noise within each face's range
     assert not np.asarray(RandomErasing(rate=0.0)(faces, training=True) != faces).any()
+    for bad in ({"rate": 1.5}, {"scale": (0.3, 0.1)}, {"ratio": (0.0, 3.3)}):
+        with pytest.raises(ValueError, match=f"RandomErasing's {next(iter(bad))} must be"):
+            RandomErasing(**bad)
 
 
 def test_model_with_augmentation_saves_and_loads(tmp_path):

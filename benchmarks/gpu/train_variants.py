@@ -108,6 +108,7 @@ def _child(args, variant):
     from skfer._constants import EMOTIONS
     from skfer._evaluation import classification_scores
     from skfer._hardware import machine
+    from skfer._train import epoch_summary
     from skfer.models import ARCHITECTURES, FaceCrop, RandomAffine, SmoothedSparseCrossentropy, flops_per_image
 
     class ResidentFaces(keras.layers.Layer):
@@ -202,15 +203,12 @@ def _child(args, variant):
         "tta": None,
         **classification_scores(emotion[val], predictions[None], labels=list(range(len(EMOTIONS)))),
         "accuracy_by_tta": {"none" if tta is None else tta: value for tta, value in accuracies.items()},
-        "epochs_run": len(budget.epoch_s),
+        # epochs_run, best_epoch, fit_seconds and seconds_per_epoch as skfer train records them
+        **epoch_summary({**curves, "epoch_seconds": budget.epoch_s}),
         "epochs_planned": schedule.epochs,
-        "best_epoch": int(np.argmax(curves["val_accuracy"])) + 1,
-        "best_val_accuracy": max(curves["val_accuracy"]),
         "stopped_by_time_budget": budget.out_of_time,
-        "fit_seconds": fit_s,
-        "seconds_per_epoch": float(np.mean(steady)),
-        "first_epoch_seconds": budget.epoch_s[0],
-        "train_images_per_second": len(train) / float(np.mean(steady)),
+        "first_epoch_seconds": budget.epoch_s[0],  # includes XLA compilation
+        "train_images_per_second": len(train) / float(np.mean(steady)),  # after the first epoch
         "flops_per_image": flops_per_image(network),
         "parameters": network.count_params(),
         "architecture": variant["architecture"],

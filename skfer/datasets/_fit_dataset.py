@@ -1,6 +1,5 @@
 """Train a FERClassifier on faces read batch by batch (a Keras PyDataset)."""
 
-
 import numpy as np
 
 from .._seeding import seeded

@@ -279,6 +279,12 @@ class RandomErasing(keras.layers.Layer):
 
     def __init__(self, rate=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), seed=None, **kwargs):
         super().__init__(**kwargs)
+        if not 0 <= rate <= 1:
+            raise ValueError(f"RandomErasing's rate must be in [0, 1]; got {rate!r}.")
+        if len(scale) != 2 or not 0 < scale[0] <= scale[1] <= 1:
+            raise ValueError(f"RandomErasing's scale must be (low, high) with 0 < low <= high <= 1; got {scale!r}.")
+        if len(ratio) != 2 or not 0 < ratio[0] <= ratio[1]:
+            raise ValueError(f"RandomErasing's ratio must be (low, high) with 0 < low <= high; got {ratio!r}.")
         self.rate = rate
         self.scale = tuple(scale)
         self.ratio = tuple(ratio)

@@ -83,6 +83,18 @@ def _weighted_nms(corners, points, scores):
     return np.array(corners), np.array(points), np.array(scores)
 
 
+def _tile_views(width, height, tiles):
+    """The whole image, then ``tiles`` x ``tiles`` tiles overlapping by half, as (x0, y0, x1, y1)."""
+    views = [(0, 0, width, height)]
+    if tiles > 1:
+        tile_w, tile_h = 2 * width / (tiles + 1), 2 * height / (tiles + 1)
+        for row in range(tiles):
+            for col in range(tiles):
+                x0, y0 = round(col * tile_w / 2), round(row * tile_h / 2)
+                views.append((x0, y0, min(width, round(x0 + tile_w)), min(height, round(y0 + tile_h))))
+    return views
+
+
 class BlazeFace:
     """BlazeFace short-range detector: a callable from a gray image to faces.
 
@@ -90,19 +102,27 @@ class BlazeFace:
     ----------
     min_score : float
         Faces scoring below this (0-1) are dropped before suppression.
+    tiles : int, default=1
+        Besides the whole image, search ``tiles`` x ``tiles`` tiles that
+        overlap by half, each scaled to the network's 128x128 input, so that
+        faces too small for the whole image's pass are found; a face a tile
+        cuts is left to the tile (or the whole image) that holds it. 1
+        searches the whole image only.
 
     Calling it with a grayscale uint8 image of shape (H, W) returns an array
     of shape (n_faces, 17): box ``x, y, w, h``, score, then the six
     :data:`KEYPOINTS` as ``x, y`` pairs, all in pixels of the image.
     """
 
-    def __init__(self, min_score):
+    def __init__(self, min_score, tiles=1):
         self.min_score = min_score
+        self.tiles = tiles
         self._net = _read_net(MODEL_DIR / _MODEL_FILE)
         self._outputs = self._net.getUnconnectedOutLayersNames()
         self._anchors = _anchor_centres()
 
-    def __call__(self, gray):
+    def _candidates(self, gray):
+        """Scores, corners (x0, y0, x1, y1) and keypoints, in pixels of ``gray``, before suppression."""
         height, width = gray.shape
         scale = _SIZE / max(height, width)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -116,17 +136,29 @@ class BlazeFace:
         logits = np.clip(logits.reshape(-1).astype(np.float64), -_SCORE_CLIP, _SCORE_CLIP)
         scores = 1 / (1 + np.exp(-logits))
         keep = scores >= self.min_score
-        if not keep.any():
-            return np.empty((0, 5 + 2 * len(KEYPOINTS)))
         raw = regressors.reshape(-1, 16)[keep] / _SIZE
         anchors = self._anchors[keep]
         centre, half = raw[:, 0:2] + anchors, raw[:, 2:4] / 2
         points = raw[:, 4:].reshape(-1, len(KEYPOINTS), 2) + anchors[:, None]
-        corners, points, scores = _weighted_nms(
-            np.hstack([centre - half, centre + half]), points, scores[keep]
-        )
-        corners = (corners * _SIZE - np.tile(pad, 2)) / scale
-        points = (points * _SIZE - pad) / scale
+        corners = (np.hstack([centre - half, centre + half]) * _SIZE - np.tile(pad, 2)) / scale
+        return scores[keep], corners, (points * _SIZE - pad) / scale
+
+    def __call__(self, gray):
+        height, width = gray.shape
+        found = []
+        for x0, y0, x1, y1 in _tile_views(width, height, self.tiles):
+            scores, corners, points = self._candidates(gray[y0:y1, x0:x1])
+            if (x1 - x0, y1 - y0) != (width, height):
+                # A box that crosses a tile's edge inside the image is a cut face.
+                inner = np.array([x0 > 0, y0 > 0, x1 < width, y1 < height])
+                crossing = np.hstack([corners[:, :2] < 0, corners[:, 2:] > (x1 - x0, y1 - y0)])
+                whole = ~(crossing & inner).any(axis=1)
+                scores, corners, points = scores[whole], corners[whole], points[whole]
+            found.append((scores, corners + (x0, y0, x0, y0), points + (x0, y0)))
+        scores, corners, points = (np.concatenate(parts) for parts in zip(*found))
+        if not len(scores):
+            return np.empty((0, 5 + 2 * len(KEYPOINTS)))
+        corners, points, scores = _weighted_nms(corners, points, scores)
         boxes = np.hstack([corners[:, :2], corners[:, 2:] - corners[:, :2]])
         faces = np.hstack([boxes, scores[:, None], points.reshape(len(points), -1)])
         centres = boxes[:, :2] + boxes[:, 2:] / 2

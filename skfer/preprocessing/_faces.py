@@ -166,7 +166,8 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         (shipped in skfer, run by OpenCV's ``dnn`` module), which gives a
         score and six keypoints per face, finds faces tilted by 30 degrees,
         and misses faces smaller than about a sixth of the image's longer
-        side (``benchmarks/results/faces.md``). ``"haar"`` uses OpenCV's
+        side (``benchmarks/results/faces.md``) unless ``tiles`` searches
+        parts of the image too. ``"haar"`` uses OpenCV's
         frontal-face Haar cascade (also shipped in skfer; on OpenCV 5 it needs
         opencv-contrib-python-headless for ``cv2.CascadeClassifier``), which
         gives neither. A callable is called as ``detector(gray)`` with a
@@ -184,6 +185,11 @@ class FaceDetector(TransformerMixin, BaseEstimator):
     align : bool, default=True
         Rotate each face that has eye keypoints so that its eyes are level
         before cropping it.
+    tiles : int, default=1
+        BlazeFace: besides the whole image, also search ``tiles`` x ``tiles``
+        tiles that overlap by half, each at the network's full resolution, to
+        find faces too small for one pass over the whole image; each tile
+        costs one more pass. 1 searches the whole image only.
     scale_factor : float, default=1.2
         Haar cascade: how much the search window grows at each scale; 1.1
         searches more finely and takes about twice as long.
@@ -238,6 +244,7 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         "detector": [StrOptions({"blazeface", "haar"}), callable],
         "min_confidence": [Interval(Real, 0, 1, closed="both")],
         "align": ["boolean"],
+        "tiles": [Interval(Integral, 1, None, closed="left")],
         "scale_factor": [Interval(Real, 1, None, closed="neither")],
         "min_neighbors": [Interval(Integral, 0, None, closed="left")],
         "min_size": [Interval(Integral, 1, None, closed="left")],
@@ -251,6 +258,7 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         *,
         min_confidence=0.6,
         align=True,
+        tiles=1,
         scale_factor=1.2,
         min_neighbors=5,
         min_size=48,
@@ -260,6 +268,7 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         self.detector = detector
         self.min_confidence = min_confidence
         self.align = align
+        self.tiles = tiles
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_size = min_size
@@ -374,14 +383,14 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         """The callable detector; the built-in ones are loaded once per instance."""
         if callable(self.detector):
             return self.detector
-        key = (self.detector, self.min_confidence)
+        key = (self.detector, self.min_confidence, self.tiles)
         if getattr(self, "_loaded", (None,))[0] != key:
             self._loaded = (key, self._load())
         return self._loaded[1]
 
     def _load(self):
         if self.detector == "blazeface":
-            return BlazeFace(self.min_confidence)
+            return BlazeFace(self.min_confidence, tiles=self.tiles)
         cascade = _haar_cascade()
 
         def haar(gray):
