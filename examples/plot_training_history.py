@@ -39,8 +39,8 @@ X_val, y_val = fer.data[val], fer.target[val]
 # A short fit with validation data
 # --------------------------------
 # Half the default filters, 3x3 kernels and no augmentation keep each epoch
-# to a few seconds on a CPU. ``lr_patience=1`` halves the learning rate after
-# a single epoch without progress, so that the drops show within 8 epochs
+# to a few seconds on a CPU. ``lr_patience=2`` halves the learning rate after
+# two epochs without progress, so that the drops show within 8 epochs
 # (the default waits 7 epochs).
 classifier = FERClassifier(
     filters=(16, 32, 64),
@@ -49,7 +49,7 @@ classifier = FERClassifier(
     augment=False,
     batch_size=64,
     epochs=8,
-    lr_patience=1,
+    lr_patience=2,
     patience=4,
     random_state=0,
 )

@@ -252,7 +252,7 @@ class TrainingHistoryDisplay:
             history has no ``learning_rate``.
         """
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.ticker import MaxNLocator, NullFormatter
 
         has_rate = "learning_rate" in self.history
         if ax is None:
@@ -324,6 +324,13 @@ class TrainingHistoryDisplay:
             )
             rate_panel.set(xlabel="Epoch", ylabel="Learning rate", yscale="log")
             rate_panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+            # Label the highest and lowest rate: within a decade a log axis
+            # would label every minor tick, or none.
+            rates = [r for r in self.history["learning_rate"] if r > 0]
+            if rates:
+                ticks = sorted({min(rates), max(rates)})
+                rate_panel.set_yticks(ticks, labels=[f"{t:.1e}" for t in ticks])
+            rate_panel.yaxis.set_minor_formatter(NullFormatter())
             rate_panel.grid(alpha=0.3, which="both")
         if title is not None:
             figure.suptitle(title)
