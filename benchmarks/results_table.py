@@ -28,7 +28,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BEGIN = "<!-- runs table: made by benchmarks/results_table.py from each run's metrics.json; do not edit -->"
 END = "<!-- end of runs table -->"
 COLUMNS = (
-    "run", "architecture", "PublicTest accuracy", "with flip TTA", "macro F1", "epochs (best)",
+    "run", "architecture", "PublicTest accuracy (no TTA)", "with flip TTA", "macro F1", "epochs (best)",
     "fit time", "s/epoch", "hardware", "software", "status", "command",
 )
 
@@ -72,11 +72,12 @@ def run_row(folder):
     epochs, best = metrics.get("epochs_run"), metrics.get("best_epoch")
     fit = metrics.get("fit_seconds")
     params = metrics.get("classifier_params") or {}
+    by_tta = metrics.get("accuracy_by_tta") or {}
     return [
         f"`{folder.name}`",
         metrics.get("architecture") or params.get("architecture") or "dcnn",
-        _figure(metrics.get("accuracy")),
-        _figure((metrics.get("accuracy_by_tta") or {}).get("flip")),
+        _figure(by_tta.get("none", metrics.get("accuracy") if metrics.get("tta") is None else None)),
+        _figure(by_tta.get("flip")),
         _figure(metrics.get("macro_f1"), 3),
         "" if epochs is None else f"{epochs} ({best})",
         "" if fit is None else f"{fit:.0f} s",

@@ -15,6 +15,9 @@ Example
     python benchmarks/ship_pretrained.py --name crop_cosine --recipe crop_cosine \\
         --run cpu_dcnn_crop44_cosine_lightdrop_bf16_40ep --output-classes labels \\
         --model ~/skfer-runs/cpu_dcnn_crop44_cosine_lightdrop_bf16_40ep/model.keras
+
+``--tta none`` ships a model that predicts each face once, for a run whose
+flip or ten-crop accuracy is no better (``accuracy_by_tta`` in its metrics).
 """
 
 import argparse
@@ -44,9 +47,14 @@ def main(argv=None):
                         choices=["names", "labels"],
                         help="what the run trained on: emotion names (units in alphabetical order) "
                              "or FER2013 labels 0-6 (units in EMOTIONS order)")
+    parser.add_argument("--tta", choices=["recipe", "none", "flip", "ten_crop"], default="recipe",
+                        help="test-time augmentation the shipped model predicts with (default: the "
+                             "recipe's); choose from the run's accuracy_by_tta")
     args = parser.parse_args(argv)
     metrics = json.loads((ROOT / "benchmarks" / "results" / args.run / "metrics.json").read_text())
     params = {k: v for k, v in RECIPES[args.recipe][0].items() if k not in _TRAINING_ONLY}
+    if args.tta != "recipe":
+        params["tta"] = None if args.tta == "none" else args.tta
     weights = f"fer2013_{args.name}.weights.h5"
     # Rebuild the network from the card's parameters (as load_pretrained will)
     # and save only its weights, not the optimizer's state.

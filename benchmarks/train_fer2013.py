@@ -83,7 +83,7 @@ def main(argv=None):
         callbacks=budget, **dict(args.param),
         extra={"run_name": args.run_name, "command": shlex.join([Path(sys.executable).name, *sys.argv])},
     )
-    from skfer._evaluation import update_metrics
+    from skfer._evaluation import accuracy_by_tta, update_metrics
     from skfer.datasets import load_fer2013
 
     update_metrics(report_dir, stopped_by_time_budget=bool(budget and budget[0].stopped))
@@ -91,10 +91,7 @@ def main(argv=None):
     val = load_fer2013(args.data, usage="PublicTest")
     X_val, y_val = (val.data, val.target) if args.subset is None else (None, None)
     if X_val is not None:
-        by_tta = {"none": pipe.score(X_val, y_val)}
-        for tta in args.tta:
-            by_tta[tta] = pipe.set_params(ferclassifier__tta=tta).score(X_val, y_val)
-        pipe.set_params(ferclassifier__tta=None)
+        by_tta = accuracy_by_tta(pipe, X_val, y_val, ttas=[None, *args.tta])
         update_metrics(report_dir, accuracy_by_tta=by_tta,
                        wall_seconds_total=round(time.perf_counter() - started, 1))
         print(f"{args.run_name}: PublicTest accuracy " + ", ".join(f"{k} {v:.4f}" for k, v in by_tta.items()))

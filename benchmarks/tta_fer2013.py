@@ -27,19 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from skfer import load_fer2013
+from skfer._evaluation import accuracy_by_tta
 from skfer._hardware import machine
 from skfer.pretrained import DEFAULT_MODEL, MODELS, load_pretrained
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
 TTA = (None, "flip", "ten_crop")
-
-
-def _set_tta(model, tta):
-    """Set ``tta`` on a pipeline, or on every member of a voting ensemble."""
-    pipelines = [m.estimator for m in model.estimators_] if hasattr(model, "estimators_") else [model]
-    for pipeline in pipelines:
-        pipeline[-1].set_params(tta=tta)
 
 
 def main(argv=None):
@@ -51,11 +45,7 @@ def main(argv=None):
     start = time.perf_counter()
     accuracy = {}
     for name in [*MODELS, "ensemble"]:
-        model = load_pretrained(name)
-        accuracy[name] = {}
-        for tta in TTA:
-            _set_tta(model, tta)
-            accuracy[name][str(tta)] = model.score(val.data, val.target)
+        accuracy[name] = accuracy_by_tta(load_pretrained(name), val.data, val.target, TTA)
         print(name, {k: round(v, 4) for k, v in accuracy[name].items()})
     model = load_pretrained(DEFAULT_MODEL)
     plain = model.predict(val.data)

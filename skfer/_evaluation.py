@@ -132,6 +132,54 @@ def evaluation_report(estimator, X, y, *, split=None, proba=None):
     return {"split": split, "n_rows": int(len(y)), **scores}
 
 
+def _classifiers(model):
+    """The FERClassifier of a pipeline, or of each member of a (frozen) voting ensemble."""
+    if hasattr(model, "estimators_"):
+        return [classifier for member in model.estimators_ for classifier in _classifiers(member)]
+    if hasattr(model, "estimator"):  # FrozenEstimator
+        return _classifiers(model.estimator)
+    return [model[-1] if hasattr(model, "steps") else model]
+
+
+def accuracy_by_tta(model, X, y, ttas=(None, "flip", "ten_crop")):
+    """Accuracy of a fitted model with each test-time augmentation, its own ``tta`` left as it was.
+
+    Parameters
+    ----------
+    model : fitted FERClassifier, pipeline ending in one, or voting ensemble of them
+        Every FERClassifier in it predicts with each ``tta`` in turn.
+    X : array-like
+        Faces in the form the model takes.
+    y : array-like of shape (n_samples,)
+        True labels.
+    ttas : sequence of {None, "flip", "ten_crop"}, default=(None, "flip", "ten_crop")
+        The test-time augmentations to score.
+
+    Returns
+    -------
+    dict
+        Accuracy by augmentation, keyed ``"none"``, ``"flip"``, ``"ten_crop"``.
+
+    Examples
+    --------
+    >>> from skfer._evaluation import accuracy_by_tta
+    >>> accuracy_by_tta(fitted_pipe, val.data, val.target)  # doctest: +SKIP
+    {'none': 0.6707, 'flip': 0.6757, 'ten_crop': 0.6765}
+    """
+    classifiers = _classifiers(model)
+    own = [classifier.tta for classifier in classifiers]
+    scores = {}
+    try:
+        for tta in ttas:
+            for classifier in classifiers:
+                classifier.set_params(tta=tta)
+            scores["none" if tta is None else tta] = float(model.score(X, y))
+    finally:
+        for classifier, tta in zip(classifiers, own):
+            classifier.set_params(tta=tta)
+    return scores
+
+
 def update_metrics(output_dir, **entries):
     """Add entries to the ``metrics.json`` that :func:`save_report` wrote in ``output_dir``.
 
@@ -172,7 +220,8 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
     -------
     dict
         The metrics written: :func:`evaluation_report` plus ``data_sha256``,
-        ``versions``, ``machine`` and ``extra``.
+        ``versions``, ``machine``, ``tta`` (the test-time augmentation the
+        figures were predicted with) and ``extra``.
 
     Examples
     --------
@@ -199,6 +248,9 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
     backend = importlib.import_module(metrics["backend"])  # imported by Keras already
     metrics["versions"][metrics["backend"]] = getattr(backend, "__version__", None)
     metrics["machine"] = machine()
+    # The test-time augmentation these figures were predicted with (None: each face once).
+    ttas = list(dict.fromkeys(getattr(c, "tta", None) for c in _classifiers(estimator)))
+    metrics["tta"] = ttas[0] if len(ttas) == 1 else ttas
     metrics.update(extra or {})
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
