@@ -259,15 +259,16 @@ class FERClassifier(KerasClassifier):
         step does not, so epochs were 1.0-1.2x faster on 2 cores
         (``benchmarks/results/speed.md``); its effect on accuracy after a
         full training has not been measured.
-    predict_dtype : {"float32", "bfloat16"}, default="float32"
+    predict_dtype : {"float32", "bfloat16", "auto"}, default="float32"
         Compute dtype of prediction. ``predict`` and ``predict_proba`` run a
         copy of the network with BatchNorm folded into the convolutions.
         ``"bfloat16"`` makes that copy about twice as fast on CPUs with
         AVX512-BF16 or AMX (and GPUs); its probabilities differ from
         float32's in the second or third decimal: on FER2013 PublicTest it
-        changed 16 of the pretrained model's 3,589 predictions and its
-        accuracy from 66.40% to 66.34%. CPUs without native bfloat16 run it
-        slower.
+        changed 22 of the default pretrained model's 3,589 predictions and
+        its accuracy from 67.07% to 67.01%. CPUs without native bfloat16 run
+        it slower. ``"auto"`` (what :func:`~skfer.pretrained.load_pretrained`
+        sets) is bfloat16 on CPUs with native bfloat16 and float32 elsewhere.
     tta : {"flip", "ten_crop"} or None, default=None
         Test-time augmentation of ``predict`` and ``predict_proba``: average
         the probabilities over each face and its mirror image (``"flip"``),
@@ -354,7 +355,7 @@ class FERClassifier(KerasClassifier):
         "checkpoint_dir": [str, os.PathLike, None],
         "resume": ["boolean", StrOptions({"if_matching"})],
         "train_dtype": [StrOptions(set(DTYPES))],
-        "predict_dtype": [StrOptions(set(DTYPES))],
+        "predict_dtype": [StrOptions({*DTYPES, "auto"})],
         "tta": [StrOptions(set(TTA)), None],
     }
 
@@ -756,7 +757,7 @@ class FERClassifier(KerasClassifier):
         """
         super().set_params(**params)
         fitted = getattr(self, "model_", None) is not None
-        if fitted and params.get("predict_dtype") in DTYPES:  # an unknown one fails at prediction
+        if fitted and params.get("predict_dtype") in (*DTYPES, "auto"):  # an unknown one fails at prediction
             self.predictor_ = inference_model(self.model_, self.predict_dtype)
         return self
 

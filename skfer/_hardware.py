@@ -1,5 +1,6 @@
 """The hardware a figure was measured on, and what it computes natively."""
 
+import functools
 import os
 import platform
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 _SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile")
 
 
+@functools.cache  # the hardware does not change while a program runs
 def _cpu():
     """The CPU's model name and which of :data:`_SPEED_FLAGS` it has (Linux; else the platform's name)."""
     cpuinfo = Path("/proc/cpuinfo")
@@ -20,6 +22,7 @@ def _cpu():
     return (models[0] if models else platform.processor()), [f for f in _SPEED_FLAGS if f in found]
 
 
+@functools.cache
 def _gpus():
     """Names of the NVIDIA GPUs ``nvidia-smi`` lists; empty without one."""
     try:
@@ -57,10 +60,11 @@ def machine():
 
 
 def native_bfloat16():
-    """Whether training runs on a CPU that computes bfloat16 itself (AVX512-BF16 or AMX), no GPU.
+    """Whether Keras computes on a CPU that does bfloat16 itself (AVX512-BF16 or AMX), no GPU.
 
     There, Keras' ``mixed_bfloat16`` policy trains the DCNN about 1.2 times
-    as fast as float32 (``benchmarks/results/speed.json``); CPUs without
+    as fast as float32 and predicts about twice as fast
+    (``benchmarks/results/speed.json``); CPUs without
     these instructions emulate bfloat16 and run it slower than float32.
 
     Examples

@@ -79,6 +79,17 @@ def test_bfloat16_predictions_are_close(fitted):
     assert clf.predictor_.layers[2].compute_dtype == "bfloat16"  # set_params made it again
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_predict_dtype_is_bfloat16_only_where_the_cpu_computes_it(fitted, monkeypatch, native):
+    clf, X, _ = fitted
+    monkeypatch.setattr("skfer._hardware.native_bfloat16", lambda: native)
+    expected = clf.set_params(predict_dtype="bfloat16" if native else "float32").predict_proba(X)
+    clf.set_params(predict_dtype="auto")
+    assert clf.predictor_.layers[2].compute_dtype == ("bfloat16" if native else "float32")
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+    assert clf._predictor() is clf.predictor_  # "auto" keeps the graph made for it
+
+
 def test_prediction_reuses_the_graph_made_at_fit(fitted):
     clf, X, _ = fitted
     predictor = clf.predictor_

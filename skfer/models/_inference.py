@@ -17,8 +17,28 @@ DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 PREDICT_BATCH = 256
 
 
+def resolve_dtype(dtype):
+    """``"auto"`` as the dtype this machine predicts fastest in; any other dtype as it is.
+
+    ``"auto"`` is ``"bfloat16"`` on CPUs that compute it natively
+    (AVX512-BF16 or AMX, see :func:`skfer._hardware.native_bfloat16`) and
+    ``"float32"`` elsewhere.
+
+    Examples
+    --------
+    >>> from skfer.models._inference import resolve_dtype
+    >>> resolve_dtype("float32"), resolve_dtype("auto") in ("float32", "bfloat16")
+    ('float32', True)
+    """
+    if dtype == "auto":
+        from .._hardware import native_bfloat16
+
+        return "bfloat16" if native_bfloat16() else "float32"
+    return dtype
+
+
 def check_dtype(dtype, name="dtype"):
-    """Return the Keras dtype policy of ``dtype``, a key of ``DTYPES``; ``name`` is for the error.
+    """Return the Keras dtype policy of ``dtype``, a key of ``DTYPES`` or ``"auto"``; ``name`` is for the error.
 
     Examples
     --------
@@ -26,9 +46,9 @@ def check_dtype(dtype, name="dtype"):
     >>> check_dtype("bfloat16")
     'mixed_bfloat16'
     """
-    if dtype not in DTYPES:
-        raise ValueError(f"{name} must be one of {sorted(DTYPES)}; got {dtype!r}.")
-    return DTYPES[dtype]
+    if dtype not in (*DTYPES, "auto"):
+        raise ValueError(f"{name} must be one of {sorted(DTYPES) + ['auto']}; got {dtype!r}.")
+    return DTYPES[resolve_dtype(dtype)]
 
 
 class _FoldedBatchNorm(keras.layers.Layer):
@@ -106,11 +126,13 @@ def inference_model(model, dtype="float32"):
     ----------
     model : keras.Model
         A network built by skfer's builders.
-    dtype : {"float32", "bfloat16"}, default="float32"
+    dtype : {"float32", "bfloat16", "auto"}, default="float32"
         Compute dtype. ``"bfloat16"`` runs every layer but the softmax
         output in bfloat16 (Keras' ``mixed_bfloat16`` policy): about twice
         as fast on CPUs with AVX512-BF16 or AMX, slower on CPUs without
         them; its probabilities differ from float32's in the third decimal.
+        ``"auto"`` is bfloat16 where the CPU computes it natively, else
+        float32 (:func:`resolve_dtype`).
 
     Returns
     -------
@@ -161,7 +183,7 @@ def serves(predictor, model, dtype="float32"):
         A prediction graph made by :func:`inference_model`.
     model : keras.Model
         The trained network.
-    dtype : {"float32", "bfloat16"}, default="float32"
+    dtype : {"float32", "bfloat16", "auto"}, default="float32"
         Compute dtype of prediction.
 
     Returns

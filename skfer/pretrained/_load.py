@@ -32,7 +32,9 @@ def _card(name):
 
 def _load_one(name, **params):
     card = _card(name)
-    classifier = FERClassifier(**{**card["classifier_params"], **params})
+    # Shipped models predict in bfloat16 where the CPU computes it natively (about
+    # twice as fast; 67.07% -> 67.01% PublicTest for the default model).
+    classifier = FERClassifier(**{**card["classifier_params"], "predict_dtype": "auto", **params})
     blank = np.zeros((len(EMOTIONS), N_PIXELS), dtype=np.float32)
     classifier.initialize(blank, np.arange(len(EMOTIONS)))
     with resources.as_file(resources.files(__package__).joinpath(card["weights"])) as weights:
@@ -69,7 +71,11 @@ def load_pretrained(model=DEFAULT_MODEL):
     -------
     FERPipeline or VotingClassifier
         Fitted: PixelStringTransformer -> PixelNormalizer (scale to [0, 1])
-        -> FERClassifier. It takes FER2013 pixel strings or 48x48 grayscale
+        -> FERClassifier with ``predict_dtype="auto"``: bfloat16 on CPUs
+        that compute it natively (AVX512-BF16 or AMX), about twice as fast
+        as float32 and 67.01% PublicTest instead of 67.07% for the default
+        model (``set_params(ferclassifier__predict_dtype="float32")`` for
+        float32), float32 elsewhere. It takes FER2013 pixel strings or 48x48 grayscale
         faces with values 0-255, of shape (n, 2304), (n, 48, 48) or
         (n, 48, 48, 1). ``classes_`` are FER2013's labels 0-6, the order of
         :data:`skfer.EMOTIONS` and the labels :func:`load_fer2013` returns,
