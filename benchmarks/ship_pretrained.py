@@ -4,8 +4,9 @@ Reads the run's saved Keras model (``--model``, e.g. the ``model.keras`` that
 ``benchmarks/train_fer2013.py`` or ``skfer train`` wrote) and its
 ``benchmarks/results/<run>/metrics.json``, and writes
 ``skfer/pretrained/fer2013_<name>.weights.h5`` and ``fer2013_<name>.json``
-(FERClassifier parameters, the order of the output units, PublicTest
-accuracy, the run that made it). Add the name to
+(the run's FERClassifier parameters that shape the network or its
+prediction, read from its ``metrics.json``; the order of the output units;
+PublicTest accuracy; the run that made it). Add the name to
 ``skfer.pretrained.MODELS`` to ship it.
 
 Example
@@ -13,8 +14,8 @@ Example
 ::
 
     python benchmarks/ship_pretrained.py --name crop_cosine --recipe crop_cosine \\
-        --run cpu_dcnn_crop44_cosine_lightdrop_bf16_40ep --output-classes labels \\
-        --model ~/skfer-runs/cpu_dcnn_crop44_cosine_lightdrop_bf16_40ep/model.keras
+        --run cpu_dcnn_crop_cosine_70ep --output-classes labels --tta none \\
+        --model ~/skfer-runs/cpu_dcnn_crop_cosine_70ep/model.keras
 
 ``--tta none`` ships a model that predicts each face once, for a run whose
 flip or ten-crop accuracy is no better (``accuracy_by_tta`` in its metrics).
@@ -32,29 +33,41 @@ from skfer._recipes import RECIPES
 from skfer.models import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Parameters that change training only, not the network a card rebuilds.
+#: Parameters that change training only, or one program's run, not the network a card rebuilds.
 _TRAINING_ONLY = ("early_stopping", "lr_schedule", "warmup_epochs", "learning_rate", "optimizer",
-                  "weight_decay", "batch_size", "label_smoothing")
+                  "weight_decay", "batch_size", "label_smoothing", "epochs", "verbose", "random_state",
+                  "checkpoint_dir", "resume", "train_dtype", "predict_dtype")
+
+
+def card_params(run_params, tta="run"):
+    """The run's FERClassifier parameters that differ from the defaults, less training-only ones."""
+    defaults = json.loads(json.dumps(FERClassifier().get_params(), default=repr))
+    params = {
+        k: v for k, v in run_params.items()
+        if k in defaults and k not in _TRAINING_ONLY and v != defaults[k]
+    }
+    if tta != "run":
+        params["tta"] = None if tta == "none" else tta
+    return params
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", required=True, help="model name in skfer.pretrained.MODELS")
-    parser.add_argument("--recipe", required=True, choices=sorted(RECIPES))
+    parser.add_argument("--recipe", required=True, choices=sorted(RECIPES),
+                        help="the recipe the run started from (recorded on the card)")
     parser.add_argument("--run", required=True, help="folder under benchmarks/results/")
     parser.add_argument("--model", required=True, type=Path, help="the run's saved .keras model")
     parser.add_argument("--output-classes", default="names",
                         choices=["names", "labels"],
                         help="what the run trained on: emotion names (units in alphabetical order) "
                              "or FER2013 labels 0-6 (units in EMOTIONS order)")
-    parser.add_argument("--tta", choices=["recipe", "none", "flip", "ten_crop"], default="recipe",
+    parser.add_argument("--tta", choices=["run", "none", "flip", "ten_crop"], default="run",
                         help="test-time augmentation the shipped model predicts with (default: the "
-                             "recipe's); choose from the run's accuracy_by_tta")
+                             "run's); choose from the run's accuracy_by_tta")
     args = parser.parse_args(argv)
     metrics = json.loads((ROOT / "benchmarks" / "results" / args.run / "metrics.json").read_text())
-    params = {k: v for k, v in RECIPES[args.recipe][0].items() if k not in _TRAINING_ONLY}
-    if args.tta != "recipe":
-        params["tta"] = None if args.tta == "none" else args.tta
+    params = card_params(metrics["classifier_params"], args.tta)
     weights = f"fer2013_{args.name}.weights.h5"
     # Rebuild the network from the card's parameters (as load_pretrained will)
     # and save only its weights, not the optimizer's state.
