@@ -58,13 +58,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from skfer._hardware import machine  # noqa: E402
+from skfer._hardware import machine, versions  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
 #: The engines; each ONNX one runs the file named after it (float32, then 8-bit).
 ENGINES = ("skfer_keras", "skfer_keras_float32", "skfer_onnx", "skfer_onnx_int8", "fer")
 SKFER_ENGINES = ENGINES[:4]
+#: Distributions recorded besides skfer's core ones.
+ONNX_SPEED_DISTRIBUTIONS = ("onnxruntime", "onnx", "tf2onnx", "fer", "opencv-python-headless")
 #: Training faces that calibrate the 8-bit file (never PublicTest, the faces timed and scored).
 CALIBRATION_FACES = 512
 
@@ -206,19 +208,6 @@ def _video(path, n_frames):
     return path
 
 
-def versions():
-    import importlib.metadata as md
-
-    names = ["skfer", "keras", "tensorflow", "onnxruntime", "onnx", "tf2onnx", "fer", "opencv-python-headless"]
-    found = {}
-    for name in names:
-        try:
-            found[name] = md.version(name)
-        except md.PackageNotFoundError:
-            found[name] = None
-    return found
-
-
 def summarize(rounds, keys):
     """Median over rounds of each engine's figures."""
     def median(what, key, figure):
@@ -324,7 +313,7 @@ def main():
         "command": "python " + " ".join(sys.argv),
         "faces": len(faces),
         "machine": machine(),
-        "versions": versions(),
+        "versions": versions("tensorflow", extra=ONNX_SPEED_DISTRIBUTIONS),
         "threads": "TensorFlow and onnxruntime defaults (one per usable CPU)",
         "load_average_1min": {"start": load[0], "end": load[1]},
         "export_s": export_s,

@@ -60,7 +60,7 @@ import numpy as np  # noqa: E402
 from skimage.data import astronaut  # noqa: E402
 
 from skfer import FERClassifier, load_fer2013, make_fer_pipeline  # noqa: E402
-from skfer._hardware import machine  # noqa: E402
+from skfer._hardware import machine, versions  # noqa: E402
 from skfer.models import ARCHITECTURES, augmentation_layers, build_dcnn, flops_per_image  # noqa: E402
 from skfer.models._inference import PREDICT_BATCH  # noqa: E402
 from skfer.preprocessing import FaceDetector, PixelNormalizer, PixelStringTransformer  # noqa: E402
@@ -407,8 +407,7 @@ def backend_info():
 
     return {
         "keras_backend": keras.backend.backend(),
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
+        "versions": versions("tensorflow"),
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads() or "default (0)",
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads() or "default (0)",
         "cpus_usable": len(os.sched_getaffinity(0)),
@@ -523,7 +522,7 @@ def runs_table(runs):
         cpu = f"{cpu['cpu']} ({' '.join(cpu['cpu_flags'])})" if cpu else "not recorded"
         load = run["load_average_1min"]
         lines.append(f"| {section} | {run['date']} | `{run['command']}` | {load['start']:.2f} -> {load['end']:.2f} "
-                     f"| {cpu} | {run['backend']['keras_backend']} {run['backend']['keras']} |")
+                     f"| {cpu} | {run['backend']['keras_backend']} {run['backend']['versions']['keras']} |")
     return "\n".join(lines)
 
 

@@ -1,15 +1,13 @@
 """Evaluate a fitted pipeline on a named split and write the report files."""
 
 import hashlib
-import importlib
 import json
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from ._hardware import machine
+from ._hardware import machine, versions
 from ._labels import align_labels, emotion_names
 
 
@@ -129,7 +127,7 @@ def evaluation_report(estimator, X, y, *, split=None, proba=None):
     classes = estimator.classes_
     y_pred = estimator.predict(X) if proba is None else classes[np.argmax(proba, axis=1)]
     scores = classification_scores(align_labels(y, classes), y_pred, classes)
-    return {"split": split, "n_rows": int(len(y)), **scores}
+    return {"split": split, "n_rows": len(y), **scores}
 
 
 def _classifiers(model):
@@ -241,12 +239,8 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
     proba = estimator.predict_proba(X)  # the one prediction pass every figure uses
     metrics = evaluation_report(estimator, X, y, split=split, proba=proba)
     metrics["data_sha256"] = data_hash(X)
-    metrics["versions"] = {
-        name: version(name) for name in ("skfer", "keras", "scikeras", "scikit-learn", "numpy")
-    }
     metrics["backend"] = keras.backend.backend()
-    backend = importlib.import_module(metrics["backend"])  # imported by Keras already
-    metrics["versions"][metrics["backend"]] = getattr(backend, "__version__", None)
+    metrics["versions"] = versions(metrics["backend"])
     metrics["machine"] = machine()
     # The test-time augmentation these figures were predicted with (None: each face once).
     ttas = list(dict.fromkeys(getattr(c, "tta", None) for c in _classifiers(estimator)))

@@ -1,6 +1,7 @@
-"""The hardware a figure was measured on, and what it computes natively."""
+"""The machine a figure was measured on (hardware, software versions), and what it computes natively."""
 
 import functools
+import importlib.metadata
 import os
 import platform
 import subprocess
@@ -75,3 +76,41 @@ def native_bfloat16():
     """
     _, flags = _cpu()
     return bool({"avx512_bf16", "amx_bf16"} & set(flags)) and not _gpus()
+
+
+#: Distributions whose versions every figure records.
+_CORE = ("skfer", "keras", "scikeras", "scikit-learn", "numpy")
+
+
+def versions(backend=None, extra=()):
+    """Versions of Python, skfer's core dependencies, a Keras backend and ``extra`` distributions.
+
+    Read from the installed distributions' metadata, so nothing is imported.
+
+    Parameters
+    ----------
+    backend : str, default=None
+        The Keras backend a figure used (``"tensorflow"``, ``"jax"`` or
+        ``"torch"``); its version is recorded under that name.
+    extra : sequence of str, default=()
+        More distributions to record (e.g. ``"onnxruntime"``).
+
+    Returns
+    -------
+    dict
+        ``python`` and each distribution's version, None where it is not installed.
+
+    Examples
+    --------
+    >>> from skfer._hardware import versions
+    >>> found = versions("tensorflow", extra=["no-such-distribution"])
+    >>> sorted(found)[:3], found["no-such-distribution"]
+    (['keras', 'no-such-distribution', 'numpy'], None)
+    """
+    found = {"python": platform.python_version()}
+    for name in (*_CORE, *([backend] if backend else []), *extra):
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found

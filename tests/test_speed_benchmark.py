@@ -16,7 +16,7 @@ def test_a_partial_run_merges_into_the_results_and_keeps_each_sections_run(tmp_p
     parsing_run = {
         "date": "2026-01-01T00:00:00+00:00", "command": "python benchmarks/speed.py --repeats 5",
         "repeats": 5, "quick": False, "load_average_1min": {"start": 0.5, "end": 0.7},
-        "machine": None, "backend": {"keras_backend": "tensorflow", "keras": "3"},
+        "machine": None, "backend": {"keras_backend": "tensorflow", "versions": {"keras": "3"}},
     }
     # A results file holding one section, described under "sections".
     output.write_text(json.dumps({"parsing": parsing, "sections": {"parsing": parsing_run}}))

@@ -41,7 +41,6 @@ A tiny CPU check of the whole path::
 import argparse
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -107,7 +106,7 @@ def _child(args, variant):
     from skfer._callbacks import EpochSchedule
     from skfer._constants import EMOTIONS
     from skfer._evaluation import classification_scores
-    from skfer._hardware import machine
+    from skfer._hardware import machine, versions
     from skfer._train import epoch_summary
     from skfer.models import ARCHITECTURES, FaceCrop, RandomAffine, SmoothedSparseCrossentropy, flops_per_image
 
@@ -217,7 +216,7 @@ def _child(args, variant):
         "variant": variant,
         "backend": keras.backend.backend(),
         "machine": machine(),
-        "versions": _versions(keras),
+        "versions": versions(keras.backend.backend()),
         "command": args.command,
         "parallel_runs": args.parallel_runs,
     }
@@ -225,16 +224,6 @@ def _child(args, variant):
     (out / "history.json").write_text(json.dumps(curves, indent=2) + "\n")
     print(f"{variant['name']}: PublicTest {accuracies[None]:.4f} (flip {accuracies['flip']:.4f}), "
           f"{len(budget.epoch_s)} epochs, {fit_s:.0f} s")
-
-
-def _versions(keras):
-    import skfer
-
-    found = {"python": platform.python_version(), "skfer": skfer.__version__, "keras": keras.__version__,
-             "numpy": np.__version__}
-    backend = keras.backend.backend()
-    found[backend] = __import__(backend).__version__
-    return found
 
 
 # --- the parent: start one process per variant, record every outcome ----------------------------
