@@ -151,21 +151,22 @@ def monitored_metric(metrics):
 
 
 def recipe_callbacks(estimator, has_validation):
-    """Fresh instances of the callbacks ``estimator``'s parameters ask for.
+    """Fresh instances of the callbacks ``estimator``'s parameters ask for, made for each fit.
 
-    The epoch schedules (``"cosine"``, ``"onecycle"``) act in every fit;
-    early stopping and the plateau schedule need validation data.
+    An :class:`EpochTimer` always records each epoch's seconds; the epoch
+    schedules (``"cosine"``, ``"onecycle"``) act in every fit; early
+    stopping and the plateau schedule need validation data.
 
     Examples
     --------
     >>> from skfer import FERClassifier
     >>> from skfer._callbacks import recipe_callbacks
     >>> [type(c).__name__ for c in recipe_callbacks(FERClassifier(), has_validation=True)]
-    ['EarlyStopping', 'ReduceLROnPlateau']
+    ['EpochTimer', 'EarlyStopping', 'ReduceLROnPlateau']
     >>> [type(c).__name__ for c in recipe_callbacks(FERClassifier(lr_schedule="cosine"), False)]
-    ['EpochSchedule']
+    ['EpochTimer', 'EpochSchedule']
     """
-    callbacks = []
+    callbacks = [EpochTimer()]
     monitor, mode = monitored_metric(estimator.metrics)
     if has_validation and estimator.early_stopping:
         callbacks.append(

@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ._callbacks import SCHEDULES, EpochTimer, recipe_callbacks
+from ._callbacks import SCHEDULES, recipe_callbacks
 from ._checkpoint import Checkpoint, aligned_history, fingerprint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
 from ._labels import align_labels
@@ -578,16 +578,12 @@ class FERClassifier(KerasClassifier):
         X_val, y_val = self._validate_data(X_val, align_labels(y_val, self.classes_))
         return self.feature_encoder_.transform(X_val), self.target_encoder_.transform(y_val)
 
-    def _recipe_callbacks(self, has_validation):
-        """Fresh instances of the recipe's callbacks for one fit: epoch timer, schedule, early stopping."""
-        return [EpochTimer(), *recipe_callbacks(self, has_validation)]
-
     def _fit_stream(self, data, validation_data=None):
         """Train the built ``model_`` on batches ``data`` yields (see :func:`skfer.datasets.fit_dataset`).
 
         The user's callbacks come first, as scikeras made them, then the recipe's.
         """
-        callbacks = [*self._fit_callbacks, *self._recipe_callbacks(validation_data is not None)]
+        callbacks = [*self._fit_callbacks, *recipe_callbacks(self, validation_data is not None)]
         history = self.model_.fit(
             data, epochs=self.epochs, validation_data=validation_data, callbacks=callbacks, verbose=self.verbose
         )
@@ -602,7 +598,7 @@ class FERClassifier(KerasClassifier):
         if validation_data is not None:
             kwargs["validation_data"] = self._encode_validation(validation_data)
         split = kwargs.get("validation_split", self.validation_split)
-        recipe = self._recipe_callbacks(validation_data is not None or split > 0)
+        recipe = recipe_callbacks(self, validation_data is not None or split > 0)
         if self.checkpoint_dir is not None:
             current = fingerprint(self, X, y)
             resumed = None if partial else load_checkpoint(self.checkpoint_dir, current, self.resume)

@@ -117,7 +117,7 @@ def test_early_stopping_and_plateau_counters_survive_a_resume(tmp_path, monkeypa
     monkeypatch.setattr(classifier_module, "recipe_callbacks",
                         lambda *args: made.extend(real(*args)) or made)
     resumed = FERClassifier(**{**params, "epochs": 5}).fit(X, y, validation_data=(X, y))
-    stopping, plateau = made[:2]
+    _timer, stopping, plateau = made[:3]
     assert stopping.best == 2.0 and stopping.wait == 7 + 2
     assert plateau.best == 2.0 and plateau.wait == 5 + 2
     assert resumed.history_["val_accuracy"][:3] == state["history"]["val_accuracy"]
