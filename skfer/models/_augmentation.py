@@ -255,7 +255,9 @@ class RandomErasing(keras.layers.Layer):
     rate : float, default=0.5
         Probability that a face gets a rectangle.
     scale : tuple of float, default=(0.02, 0.33)
-        Range of the rectangle's area, as a fraction of the face's.
+        Range of the rectangle's area, as a fraction of the face's; the
+        sides are then rounded to whole pixels (and cut at the face's
+        edges), so the area can leave this range by a row or column.
     ratio : tuple of float, default=(0.3, 3.3)
         Range of the rectangle's height over width (drawn on a log scale).
     seed : int, default=None
