@@ -16,7 +16,8 @@ on all of them alike; every comparison is a ratio within a round. Measured:
 
 The engines:
 
-* ``skfer_keras``: ``skfer.pretrained.load_pretrained()``, the default path
+* ``skfer_keras``: ``skfer.pretrained.load_pretrained()`` (or the model
+  ``--model`` names), the default path
   (``predict_dtype="auto"``: bfloat16 on CPUs that compute it natively);
 * ``skfer_keras_float32``: the same with ``predict_dtype="float32"``;
 * ``skfer_onnx``: ``ONNXEmotionPredictor`` on the same model exported with
@@ -41,6 +42,7 @@ Examples
 
     python benchmarks/onnx_speed.py --rounds 5
     python benchmarks/onnx_speed.py --quick   # a check of the script
+    python benchmarks/onnx_speed.py --model flip_shift --output benchmarks/results/onnx_speed_flip_shift.json
 """
 
 import argparse
@@ -105,7 +107,7 @@ def _fer_engine():
     return {"fer_call": called, "fer_predict_on_batch": compiled}
 
 
-def _skfer_engines(name, onnx_file):
+def _skfer_engines(name, onnx_file, model):
     if name.startswith("skfer_onnx"):
         from skfer._onnx import ONNXEmotionPredictor
 
@@ -113,21 +115,21 @@ def _skfer_engines(name, onnx_file):
     from skfer.pretrained import load_pretrained
 
     if name == "skfer_keras_float32":
-        return {name: load_pretrained().set_params(ferclassifier__predict_dtype="float32")}
-    return {name: load_pretrained()}
+        return {name: load_pretrained(model).set_params(ferclassifier__predict_dtype="float32")}
+    return {name: load_pretrained(model)}
 
 
 def _percentiles(times):
     return {"p50_ms": float(np.percentile(times, 50) * 1e3), "p95_ms": float(np.percentile(times, 95) * 1e3)}
 
 
-def worker(name, faces_file, onnx_file, video_file):
+def worker(name, faces_file, onnx_file, video_file, model):
     """Serve timing commands on stdin, one JSON line out per command."""
     faces = np.load(faces_file)
     if name == "fer":
         predictors = predict = _fer_engine()
     else:
-        predictors = _skfer_engines(name, onnx_file)
+        predictors = _skfer_engines(name, onnx_file, model)
         predict = {key: model.predict_proba for key, model in predictors.items()}
     for fn in predict.values():  # warm up the traced shapes: one face, full and last batches
         fn(faces[:1]), fn(faces[: 256 + len(faces) % 256])
@@ -168,10 +170,10 @@ def worker(name, faces_file, onnx_file, video_file):
 
 
 class Worker:
-    def __init__(self, name, faces_file, onnx_file, video_file):
+    def __init__(self, name, faces_file, onnx_file, video_file, model):
         self.name = name
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", name, str(faces_file), str(onnx_file), str(video_file)],
+            [sys.executable, __file__, "--worker", name, str(faces_file), str(onnx_file), str(video_file), model],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         self._read()
@@ -232,7 +234,8 @@ def main():
     parser.add_argument("--faces", type=int, help="use the first N PublicTest faces (default: all)")
     parser.add_argument("--quick", action="store_true", help="test the script: 1 round, 512 faces, 20 calls, 10 frames")
     parser.add_argument("--output", type=Path, default=RESULTS / "onnx_speed.json")
-    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--model", help="a name of skfer.pretrained.MODELS (default: load_pretrained()'s)")
+    parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker(*args.worker)
@@ -243,8 +246,9 @@ def main():
     from skfer.datasets import load_fer2013
     from skfer.preprocessing import to_pixel_array
     from skfer.models._inference import resolve_dtype
-    from skfer.pretrained import load_pretrained
+    from skfer.pretrained import DEFAULT_MODEL, load_pretrained
 
+    args.model = args.model or DEFAULT_MODEL
     data = load_fer2013(args.data, usage="PublicTest")
     faces = to_pixel_array(data.data[: args.faces]).astype(np.uint8).reshape(-1, 48, 48)
     labels = data.target[: args.faces]
@@ -255,13 +259,14 @@ def main():
         tmp = Path(tmp)
         np.save(tmp / "faces.npy", faces)
         start = time.perf_counter()
-        pretrained = load_pretrained()
+        pretrained = load_pretrained(args.model)
         export_onnx(pretrained, tmp / "skfer_onnx.onnx")
         export_s = time.perf_counter() - start
         export_onnx(pretrained, tmp / "skfer_onnx_int8.onnx", quantize="int8", calibration=calibration)
         _video(tmp / "clip.avi", args.frames)
         workers = {
-            name: Worker(name, tmp / "faces.npy", tmp / f"{name}.onnx", tmp / "clip.avi") for name in names
+            name: Worker(name, tmp / "faces.npy", tmp / f"{name}.onnx", tmp / "clip.avi", args.model)
+            for name in names
         }
         try:
             proba = {}
@@ -312,6 +317,7 @@ def main():
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "command": "python " + " ".join(sys.argv),
         "faces": len(faces),
+        "model": args.model,
         "machine": machine(),
         "versions": versions("tensorflow", extra=ONNX_SPEED_DISTRIBUTIONS),
         "threads": "TensorFlow and onnxruntime defaults (one per usable CPU)",
@@ -338,7 +344,7 @@ def table(r):
         f"# Prediction speed: skfer Keras, skfer ONNX, fer ({r['date']})",
         "",
         (
-            f"Command: `{r['command']}`. {r['faces']} PublicTest faces; CPU {r['machine']['cpu']} "
+            f"Command: `{r['command']}`. Model `{r['model']}`; {r['faces']} PublicTest faces; CPU {r['machine']['cpu']} "
             f"({r['machine']['cpu_count']} usable, {' '.join(r['machine']['cpu_flags'])}); 1-min load "
             f"{r['load_average_1min']['start']:.2f} -> {r['load_average_1min']['end']:.2f}. "
             f"skfer_keras predicts in {r['skfer_keras_predict_dtype']} here."
