@@ -78,14 +78,15 @@ def native_bfloat16():
     return bool({"avx512_bf16", "amx_bf16"} & set(flags)) and not _gpus()
 
 
-#: Distributions whose versions every figure records.
-_CORE = ("skfer", "keras", "scikeras", "scikit-learn", "numpy")
+#: Distributions whose versions every figure records, besides skfer's.
+_CORE = ("keras", "scikeras", "scikit-learn", "numpy")
 
 
 def versions(backend=None, extra=()):
     """Versions of Python, skfer's core dependencies, a Keras backend and ``extra`` distributions.
 
-    Read from the installed distributions' metadata, so nothing is imported.
+    Read from the installed distributions' metadata, so nothing is imported;
+    skfer's own from the package, which may run from a source tree.
 
     Parameters
     ----------
@@ -107,7 +108,9 @@ def versions(backend=None, extra=()):
     >>> sorted(found)[:3], found["no-such-distribution"]
     (['keras', 'no-such-distribution', 'numpy'], None)
     """
-    found = {"python": platform.python_version()}
+    from . import __version__
+
+    found = {"python": platform.python_version(), "skfer": __version__}
     for name in (*_CORE, *([backend] if backend else []), *extra):
         try:
             found[name] = importlib.metadata.version(name)
