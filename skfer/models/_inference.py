@@ -54,6 +54,9 @@ def check_dtype(dtype, name="dtype"):
 class _FoldedBatchNorm(keras.layers.Layer):
     """A Conv2D or Dense layer followed by BatchNormalization, as one affine layer.
 
+    A convolution's kernel is scaled by BatchNorm's factors; a dense layer's
+    outputs are, since its kernel is much larger than its output.
+
     The folded kernel and bias are computed from the two layers' variables
     at every call, so the layer always predicts with the current weights:
     it holds references to the trained layers, never copies.
@@ -74,14 +77,18 @@ class _FoldedBatchNorm(keras.layers.Layer):
             shift = shift + layer.bias * scale
         if bn.center:
             shift = shift + bn.beta
-        kernel = ops.cast(layer.kernel * scale, self.compute_dtype)
         if isinstance(layer, keras.layers.Conv2D):
+            kernel = ops.cast(layer.kernel * scale, self.compute_dtype)
             y = ops.conv(
                 x, kernel, strides=layer.strides, padding=layer.padding,
                 dilation_rate=layer.dilation_rate,
             )
         else:
-            y = ops.matmul(x, kernel)
+            # A dense kernel holds far more numbers than the layer's outputs
+            # (the DCNN's: 410,000 against 128 a face): scaling the outputs
+            # costs less than scaling the kernel at every call.
+            kernel = ops.cast(layer.kernel, self.compute_dtype)
+            y = ops.matmul(x, kernel) * ops.cast(scale, self.compute_dtype)
         y = y + ops.cast(shift, self.compute_dtype)
         return layer.activation(y) if layer.activation is not None else y
 
