@@ -22,9 +22,9 @@ MODELS = {
 #: crop_cosine's 67.07% and flip_shift's 66.40%
 #: (``benchmarks/results/tta_pretrained.json``).
 DEFAULT_MODEL = "crop_cosine_k3_relu"
-#: Test-time augmentation of every member of the ensemble: 67.71% PublicTest
-#: with flips, 67.32% without, 67.57% with ten crops
-#: (``benchmarks/results/tta_pretrained.json``).
+#: Test-time augmentation of every member of the ensemble: 68.21% PublicTest
+#: with flips, 67.93% without, 67.76% with ten crops; no better than the
+#: default model with flips alone, 68.24% (``benchmarks/results/tta_pretrained.json``).
 ENSEMBLE_TTA = "flip"
 
 
@@ -75,10 +75,11 @@ def load_pretrained(model=DEFAULT_MODEL):
     FERPipeline or VotingClassifier
         Fitted: PixelStringTransformer -> PixelNormalizer (scale to [0, 1])
         -> FERClassifier with ``predict_dtype="auto"``: bfloat16 on CPUs
-        that compute it natively (AVX512-BF16 or AMX), about twice as fast
-        as float32 and 67.01% PublicTest instead of 67.07% for the default
-        model (``set_params(ferclassifier__predict_dtype="float32")`` for
-        float32), float32 elsewhere. It takes FER2013 pixel strings or 48x48 grayscale
+        that compute it natively (AVX512-BF16 or AMX), about 1.7 times as
+        fast as float32 for a batch (the default model: 67.54% PublicTest
+        against float32's 67.51%, 23 of 3,589 predictions differ;
+        ``set_params(ferclassifier__predict_dtype="float32")`` for float32),
+        float32 elsewhere. It takes FER2013 pixel strings or 48x48 grayscale
         faces with values 0-255, of shape (n, 2304), (n, 48, 48) or
         (n, 48, 48, 1). ``classes_`` are FER2013's labels 0-6, the order of
         :data:`skfer.EMOTIONS` and the labels :func:`load_fer2013` returns,
