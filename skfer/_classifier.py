@@ -41,6 +41,7 @@ from .models._fine_tune import freeze_blocks, transfer_body
 from .models._seeds import LayerSeeds
 from .models._inference import (
     DTYPES,
+    PREDICT_DTYPES,
     PREDICT_BATCH,
     inference_model,
     predict_in_batches,
@@ -355,7 +356,7 @@ class FERClassifier(KerasClassifier):
         "checkpoint_dir": [str, os.PathLike, None],
         "resume": ["boolean", StrOptions({"if_matching"})],
         "train_dtype": [StrOptions(set(DTYPES))],
-        "predict_dtype": [StrOptions({*DTYPES, "auto"})],
+        "predict_dtype": [StrOptions(set(PREDICT_DTYPES))],
         "tta": [StrOptions(set(TTA)), None],
     }
 
@@ -753,7 +754,7 @@ class FERClassifier(KerasClassifier):
         """
         super().set_params(**params)
         fitted = getattr(self, "model_", None) is not None
-        if fitted and params.get("predict_dtype") in (*DTYPES, "auto"):  # an unknown one fails at prediction
+        if fitted and params.get("predict_dtype") in PREDICT_DTYPES:  # an unknown one fails at prediction
             self.predictor_ = inference_model(self.model_, self.predict_dtype)
         return self
 

@@ -13,6 +13,9 @@ _TRAINING_ONLY = (keras.layers.Dropout, keras.layers.RandomFlip, RandomAffine)
 #: Compute dtypes of prediction and the Keras dtype policy of each.
 DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 
+#: What ``predict_dtype`` may be: a compute dtype, or ``"auto"`` (:func:`resolve_dtype`).
+PREDICT_DTYPES = (*DTYPES, "auto")
+
 #: Faces per compiled predict step (fastest on 2 CPU cores among 32-1024).
 PREDICT_BATCH = 256
 
@@ -46,8 +49,8 @@ def check_dtype(dtype, name="dtype"):
     >>> check_dtype("bfloat16")
     'mixed_bfloat16'
     """
-    if dtype not in (*DTYPES, "auto"):
-        raise ValueError(f"{name} must be one of {sorted(DTYPES) + ['auto']}; got {dtype!r}.")
+    if dtype not in PREDICT_DTYPES:
+        raise ValueError(f"{name} must be one of {list(PREDICT_DTYPES)}; got {dtype!r}.")
     return DTYPES[resolve_dtype(dtype)]
 
 

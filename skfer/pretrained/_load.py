@@ -35,8 +35,7 @@ def _card(name):
 def _load_one(name, **params):
     card = _card(name)
     # Shipped models predict in bfloat16 where the CPU computes it natively
-    # (about twice as fast; benchmarks/results/tta_pretrained.json gives the
-    # default model's accuracy in both dtypes).
+    # (figures in load_pretrained's docstring).
     classifier = FERClassifier(**{**card["classifier_params"], "predict_dtype": "auto", **params})
     blank = np.zeros((len(EMOTIONS), N_PIXELS), dtype=np.float32)
     classifier.initialize(blank, np.arange(len(EMOTIONS)))
