@@ -208,7 +208,7 @@ def test_blazeface_gives_score_and_keypoints_in_the_photos_pixels(astronaut):
     assert points["right_eye"][1] < points["nose_tip"][1] < points["mouth_centre"][1]
 
 
-@pytest.mark.parametrize("angle", [-30, 30])
+@pytest.mark.parametrize("angle", [-30, -15, 15, 30])
 def test_alignment_turns_a_tilted_face_upright(astronaut, angle):
     gray = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)
     upright = FaceDetector().detect([gray])[0]
@@ -225,7 +225,9 @@ def test_alignment_turns_a_tilted_face_upright(astronaut, angle):
         return np.corrcoef(face.image.ravel().astype(float), upright.image.ravel())[0, 1]
 
     assert abs(eyes_angle(aligned) - (eyes_angle(upright) - angle)) < 10  # keypoints turned too
-    assert likeness(aligned) > 0.6 and likeness(as_found) < 0.4
+    # Framed by the level face's box, the crop looks like the upright one (0.83-0.96; 0.61-0.86
+    # when the tilted face's own box framed it).
+    assert likeness(aligned) > max(0.8, likeness(as_found) + 0.15)
 
 
 def test_alignment_uses_the_eyes_a_callable_detector_gives():
@@ -233,7 +235,7 @@ def test_alignment_uses_the_eyes_a_callable_detector_gives():
     cv2.line(image, (30, 30), (70, 70), 220, 5)  # a bar at 45 degrees, down to the right
 
     def detector(gray):  # box, score, then the right and left eye along the bar
-        return [[30, 30, 40, 40, 0.9, 35, 35, 65, 65]]
+        return [[30, 30, 40, 40, 0.9, 35, 35, 65, 65]]  # on its second look too: no level face there
 
     face = FaceDetector(detector=detector, margin=0.0).detect([image])[0]
 
