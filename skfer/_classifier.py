@@ -45,7 +45,7 @@ from .models._inference import (
     PREDICT_BATCH,
     inference_model,
     predict_in_batches,
-    serves,
+    resolve_dtype,
 )
 
 #: Parameters passed to the architecture's builder when set.
@@ -545,7 +545,7 @@ class FERClassifier(KerasClassifier):
 
     def _initialize(self, X, y=None):
         X, y = super()._initialize(X, y)
-        self.predictor_ = inference_model(self.model_, self.predict_dtype)
+        self._make_predictor()
         return X, y
 
     # -- training ------------------------------------------------------------------
@@ -606,7 +606,7 @@ class FERClassifier(KerasClassifier):
             if resumed is not None:
                 self.model_ = resumed["model"]
                 reseed_resumed(self.model_, self.random_state, resumed["epoch"])
-                self.predictor_ = inference_model(self.model_, self.predict_dtype)
+                self._make_predictor()
                 self.history_ = defaultdict(list, resumed["history"])
                 end = initial_epoch + epochs
                 if resumed["finished"] or resumed["epoch"] >= end:
@@ -725,11 +725,25 @@ class FERClassifier(KerasClassifier):
 
     # -- prediction ----------------------------------------------------------------
 
+    def _make_predictor(self):
+        """Make ``predictor_`` from ``model_`` in ``predict_dtype``, and note what it was made for."""
+        self.predictor_ = inference_model(self.model_, self.predict_dtype)
+        self._predictor_source = (self.predictor_, self.model_, resolve_dtype(self.predict_dtype))
+
     def _predictor(self):
-        """``predictor_`` if it serves ``model_`` in ``predict_dtype``, else a graph made for this call."""
+        """``predictor_`` if it was made for ``model_`` in ``predict_dtype``, else a graph made for this call.
+
+        The check compares identities, not layers: it costs nothing next to one face's prediction.
+        """
         self._validate_params_subset(("predict_dtype", "tta"))
+        source = getattr(self, "_predictor_source", (None, None, None))
         predictor = getattr(self, "predictor_", None)
-        if serves(predictor, self.model_, self.predict_dtype):
+        if (
+            predictor is not None
+            and source[0] is predictor
+            and source[1] is self.model_
+            and source[2] == resolve_dtype(self.predict_dtype)
+        ):
             return predictor
         return inference_model(self.model_, self.predict_dtype)
 
@@ -755,7 +769,7 @@ class FERClassifier(KerasClassifier):
         super().set_params(**params)
         fitted = getattr(self, "model_", None) is not None
         if fitted and params.get("predict_dtype") in PREDICT_DTYPES:  # an unknown one fails at prediction
-            self.predictor_ = inference_model(self.model_, self.predict_dtype)
+            self._make_predictor()
         return self
 
     def _validate_params_subset(self, names):
@@ -869,12 +883,13 @@ class FERClassifier(KerasClassifier):
         # The prediction graph is derived from model_; it is made again on load.
         state = super().__getstate__()
         state.pop("predictor_", None)
+        state.pop("_predictor_source", None)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
         if "model_" in state:
-            self.predictor_ = inference_model(self.model_, self.predict_dtype)
+            self._make_predictor()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -97,6 +97,13 @@ def test_prediction_reuses_the_graph_made_at_fit(fitted):
     assert clf._predictor() is predictor  # no new graph (and no retracing) per call
     clf.predict_dtype = "bfloat16"  # set directly, not through set_params
     assert clf._predictor() is not predictor
+    clf.predict_dtype = "float32"
+    assert clf._predictor() is predictor
+    model, other = clf.model_, FERClassifier(**TINY, random_state=1).fit(X, fitted[2])
+    clf.model_ = other.model_  # a network put in by hand is the one that predicts
+    assert clf._predictor() is not predictor
+    np.testing.assert_allclose(clf.predict_proba(X), other.predict_proba(X), atol=1e-6)
+    clf.model_ = model
 
 
 def test_unknown_predict_dtype_is_refused_before_training_and_at_prediction(fitted, faces):

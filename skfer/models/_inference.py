@@ -184,46 +184,6 @@ def inference_model(model, dtype="float32"):
     return keras.Model(inputs, x, name=f"{model.name}_inference")
 
 
-def serves(predictor, model, dtype="float32"):
-    """Whether ``predictor``, from :func:`inference_model`, predicts with ``model`` in ``dtype``.
-
-    Parameters
-    ----------
-    predictor : keras.Model or None
-        A prediction graph made by :func:`inference_model`.
-    model : keras.Model
-        The trained network.
-    dtype : {"float32", "bfloat16", "auto"}, default="float32"
-        Compute dtype of prediction.
-
-    Returns
-    -------
-    bool
-        True if ``predictor`` shares ``model``'s output layer (so all of its
-        weights) and computes in ``dtype``; False if it was made for another
-        model or dtype.
-
-    Examples
-    --------
-    >>> from skfer.models import build_dcnn
-    >>> from skfer.models._inference import inference_model, serves
-    >>> model = build_dcnn()
-    >>> fast = inference_model(model)
-    >>> serves(fast, model), serves(fast, model, "bfloat16"), serves(fast, build_dcnn())
-    (True, False, False)
-    """
-    if predictor is None:
-        return False
-    if predictor is model:  # a network inference_model leaves as it is
-        return True
-    output = predictor.layers[-1]
-    return (
-        isinstance(output, _Reused)
-        and output.layer is model.get_layer(OUTPUT_LAYER)
-        and predictor.layers[1].dtype_policy.name == check_dtype(dtype)
-    )
-
-
 def predict_in_batches(model, X, batch_size=PREDICT_BATCH):
     """Run ``model``'s compiled predict step over ``X`` in batches padded to powers of two.
 
