@@ -12,7 +12,8 @@ on all of them alike; every comparison is a ratio within a round. Measured:
 * a live stream: :func:`skfer.stream_emotions` on a generated 640x480 video
   (``batch_frames=1``): per-frame latency (detection included) and frames
   per second, for the skfer engines;
-* PublicTest accuracy of each skfer engine (validation split).
+* PublicTest accuracy of each engine, fer's model included (validation
+  split for skfer's models).
 
 The engines:
 
@@ -270,11 +271,12 @@ def main():
         }
         try:
             proba = {}
-            for name in SKFER_ENGINES:
+            for name in names:
                 workers[name].ask(what="probabilities", file=str(tmp / f"{name}.npy"))
                 proba[name] = np.load(tmp / f"{name}.npy")
             difference = float(np.abs(proba["skfer_onnx"] - proba["skfer_keras_float32"]).max())
-            # The pretrained model's classes are FER2013's labels 0-6, one column each.
+            # The pretrained model's classes are FER2013's labels 0-6, one column each; fer's
+            # model has the same seven columns in the same order (fer's _get_labels).
             accuracy = {name: float(np.mean(p.argmax(axis=1) == labels)) for name, p in proba.items()}
             rounds = []
             for i in range(args.rounds):

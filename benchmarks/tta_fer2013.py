@@ -1,12 +1,15 @@
 """Score the shipped models on PublicTest: each test-time augmentation, bfloat16, the ensemble.
 
-For every model of :data:`skfer.pretrained.MODELS` and for their soft-voting
-ensemble (``load_pretrained("ensemble")``), the PublicTest accuracy with
-``tta`` None, ``"flip"`` and ``"ten_crop"`` (FERClassifier's own test-time
+For every model of :data:`skfer.pretrained.MODELS` and for the shipped
+soft-voting ensemble (``load_pretrained("ensemble")``, the models of
+:data:`skfer.pretrained.ENSEMBLE`), the PublicTest accuracy with ``tta``
+None, ``"flip"`` and ``"ten_crop"`` (FERClassifier's own test-time
 augmentation), all in float32 (``load_pretrained`` predicts in bfloat16 on
-CPUs that compute it natively); for the default model also
-``predict_dtype="bfloat16"``, counting the predictions that change. PublicTest chose the models, so these
-are validation accuracies.
+CPUs that compute it natively); the same for the average of every other
+combination of two or more models, which is how ``ENSEMBLE`` was chosen;
+for the default model also ``predict_dtype="bfloat16"``, counting the
+predictions that change. PublicTest chose the models and the ensemble's
+members, so these are validation accuracies.
 
 Results go to ``benchmarks/results/tta_pretrained.json``.
 
@@ -18,6 +21,7 @@ Example
 """
 
 import argparse
+import itertools
 import json
 import os
 import shlex
@@ -30,11 +34,19 @@ import numpy as np
 from skfer import load_fer2013
 from skfer._evaluation import _classifiers, accuracy_by_tta
 from skfer._hardware import machine
-from skfer.pretrained import DEFAULT_MODEL, MODELS, load_pretrained
+from skfer.pretrained import DEFAULT_MODEL, ENSEMBLE, ENSEMBLE_TTA, MODELS, load_pretrained
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
 TTA = (None, "flip", "ten_crop")
+
+
+def _key(tta):
+    return "none" if tta is None else tta
+
+
+def _accuracy(proba, y):
+    return round(float(np.mean(proba.argmax(axis=1) == y)), 6)
 
 
 def main(argv=None):
@@ -44,13 +56,25 @@ def main(argv=None):
     args = parser.parse_args(argv)
     val = load_fer2013(args.data, usage="PublicTest")
     start = time.perf_counter()
-    accuracy = {}
-    for name in [*MODELS, "ensemble"]:
-        model = load_pretrained(name)
-        for classifier in _classifiers(model):  # the exact figures, on any CPU
-            classifier.set_params(predict_dtype="float32")
-        accuracy[name] = accuracy_by_tta(model, val.data, val.target, TTA)
-        print(name, {k: round(v, 4) for k, v in accuracy[name].items()})
+    accuracy, proba = {}, {}
+    y = np.asarray(val.target)
+    for name in MODELS:
+        model = load_pretrained(name).set_params(ferclassifier__predict_dtype="float32")  # exact on any CPU
+        for tta in TTA:
+            model[-1].set_params(tta=tta)
+            proba[name, _key(tta)] = model.predict_proba(val.data)  # columns: labels 0-6
+        accuracy[name] = {_key(tta): _accuracy(proba[name, _key(tta)], y) for tta in TTA}
+        print(name, accuracy[name])
+    ensemble = load_pretrained("ensemble")
+    for classifier in _classifiers(ensemble):
+        classifier.set_params(predict_dtype="float32")
+    accuracy["ensemble"] = accuracy_by_tta(ensemble, val.data, val.target, TTA)
+    print("ensemble", accuracy["ensemble"])
+    combinations = {
+        "+".join(names): {_key(tta): _accuracy(sum(proba[n, _key(tta)] for n in names), y) for tta in TTA}
+        for size in range(2, len(MODELS) + 1)
+        for names in itertools.combinations(MODELS, size)
+    }
     model = load_pretrained(DEFAULT_MODEL).set_params(ferclassifier__predict_dtype="float32")
     plain = model.predict(val.data)
     model[-1].set_params(predict_dtype="bfloat16")
@@ -60,6 +84,9 @@ def main(argv=None):
         "n": len(val.target),
         "accuracy_by_model_and_tta": accuracy,
         "accuracy_by_model_and_tta_dtype": "float32",
+        "ensemble_members": list(ENSEMBLE),
+        "ensemble_tta": ENSEMBLE_TTA,
+        "accuracy_of_every_combination_of_models": combinations,
         "default_model": DEFAULT_MODEL,
         "predict_dtype": {
             "float32": float(np.mean(plain == val.target)),

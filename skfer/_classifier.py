@@ -266,8 +266,8 @@ class FERClassifier(KerasClassifier):
         ``"bfloat16"`` makes that copy about twice as fast on CPUs with
         AVX512-BF16 or AMX (and GPUs); its probabilities differ from
         float32's in the second or third decimal: on FER2013 PublicTest it
-        changed 23 of the default pretrained model's 3,589 predictions and
-        its accuracy from 67.51% to 67.54%. CPUs without native bfloat16 run
+        changed 33 of the default pretrained model's 3,589 predictions and
+        its accuracy from 68.82% to 68.93%. CPUs without native bfloat16 run
         it slower. ``"auto"`` (what :func:`~skfer.pretrained.load_pretrained`
         sets) is bfloat16 on CPUs with native bfloat16 and float32 elsewhere.
     tta : {"flip", "ten_crop"} or None, default=None
