@@ -26,7 +26,8 @@ DEFAULT_MODEL = "crop_cosine_k3_relu"
 #: The models ``load_pretrained("ensemble")`` averages: of every combination
 #: of two or more shipped models, the best on PublicTest (so its figure is
 #: somewhat optimistic): 70.05% with flips, against 69.57% for the default
-#: model with flips; flip_shift lowers every ensemble it joins
+#: model with flips; with flips, adding flip_shift lowered every ensemble of two
+#: or more of the other models
 #: (``benchmarks/results/tta_pretrained.json``).
 ENSEMBLE = ("crop_cosine_k3_relu", "crop_cosine_k3_relu_40ep", "crop_cosine")
 #: Test-time augmentation of every member of the ensemble: flips (70.05%)
