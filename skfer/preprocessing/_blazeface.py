@@ -27,6 +27,8 @@ _STRIDES = (8, 16, 16, 16)  # one entry per SSD layer
 _ANCHORS_PER_LAYER = 2  # aspect ratio 1 plus the interpolated scale
 _NMS_IOU = 0.3
 _SCORE_CLIP = 100.0
+#: The network's outputs by name, with the shape each must have (one row per anchor).
+_OUTPUTS = {"classificators": 1, "regressors": 4 + 2 * len(KEYPOINTS)}
 
 
 def _anchor_centres():
@@ -47,6 +49,30 @@ def _read_net(path):
     if engine is None:
         return cv2.dnn.readNetFromTFLite(str(path))
     return cv2.dnn.readNetFromTFLite(str(path), engine=engine)
+
+
+def _named_outputs(net, path, n_anchors):
+    """Run ``net``; its (logits, regressors) by output name, each checked to have ``n_anchors`` rows.
+
+    OpenCV's ``forward`` returns the outputs in an order that changed between
+    releases (5.1 swapped them), so they are matched by name; an output that
+    is missing or has an unexpected shape raises an error naming the model
+    file, the shapes received and the OpenCV version.
+    """
+    names = net.getUnconnectedOutLayersNames()
+    outputs = dict(zip(names, net.forward(names)))
+    checked = {}
+    for name, width in _OUTPUTS.items():
+        value = outputs.get(name)
+        if value is None or value.size != n_anchors * width:
+            got = {key: tuple(out.shape) for key, out in outputs.items()}
+            raise RuntimeError(
+                f"BlazeFace model {path} gave outputs {got} on OpenCV {cv2.__version__}; "
+                f"expected {sorted(_OUTPUTS)} with {n_anchors} rows of "
+                f"{_OUTPUTS['classificators']} and {_OUTPUTS['regressors']} numbers."
+            )
+        checked[name] = value.reshape(n_anchors, width)
+    return checked["classificators"], checked["regressors"]
 
 
 def _iou(box, boxes):
@@ -117,8 +143,8 @@ class BlazeFace:
     def __init__(self, min_score, tiles=1):
         self.min_score = min_score
         self.tiles = tiles
-        self._net = _read_net(MODEL_DIR / _MODEL_FILE)
-        self._outputs = self._net.getUnconnectedOutLayersNames()
+        self._path = MODEL_DIR / _MODEL_FILE
+        self._net = _read_net(self._path)
         self._anchors = _anchor_centres()
 
     def _candidates(self, gray):
@@ -132,11 +158,11 @@ class BlazeFace:
         tensor = np.zeros((_SIZE, _SIZE), np.float32)  # letterbox borders at mid-gray
         tensor[pad[1] : pad[1] + size[1], pad[0] : pad[0] + size[0]] = resized / 127.5 - 1
         self._net.setInput(np.broadcast_to(tensor, (1, 3, _SIZE, _SIZE)).copy())
-        logits, regressors = self._net.forward(self._outputs)
+        logits, regressors = _named_outputs(self._net, self._path, len(self._anchors))
         logits = np.clip(logits.reshape(-1).astype(np.float64), -_SCORE_CLIP, _SCORE_CLIP)
         scores = 1 / (1 + np.exp(-logits))
         keep = scores >= self.min_score
-        raw = regressors.reshape(-1, 16)[keep] / _SIZE
+        raw = regressors[keep] / _SIZE
         anchors = self._anchors[keep]
         centre, half = raw[:, 0:2] + anchors, raw[:, 2:4] / 2
         points = raw[:, 4:].reshape(-1, len(KEYPOINTS), 2) + anchors[:, None]
