@@ -29,6 +29,17 @@ def _module_names():
     return sorted(names)
 
 
+def _missing_dependency(name):
+    """The package module ``name`` needs and cannot import (an extra not installed), or None."""
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name.split(".")[0] == skfer.__name__:
+            raise
+        return exc.name
+    return None
+
+
 def _doc_pages():
     if not DOCS.is_dir():
         return []
@@ -41,6 +52,8 @@ def _public_objects():
     """(qualified name, object) for every name in ``__all__`` of skfer and its subpackages."""
     found = {}
     for name in _module_names():
+        if _missing_dependency(name):
+            continue
         module = importlib.import_module(name)
         for attr in getattr(module, "__all__", ()):
             obj = getattr(module, attr)
@@ -67,6 +80,9 @@ def _run(tests, where):
 
 @pytest.mark.parametrize("module_name", _module_names())
 def test_module_doctests(module_name):
+    missing = _missing_dependency(module_name)
+    if missing:
+        pytest.skip(f"{module_name} needs {missing}, from an extra that is not installed")
     module = importlib.import_module(module_name)
     tests = doctest.DocTestFinder(exclude_empty=True).find(module, module_name)
     if not any(test.examples for test in tests):
