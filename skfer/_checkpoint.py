@@ -11,24 +11,36 @@ hand back a model that they did not train.
 import hashlib
 import inspect
 import json
-import os
 import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from ._files import write_atomically
+
 # Counters of the recipe callbacks that must survive a restart (public attributes).
 _CALLBACK_STATE = {
     "EarlyStopping": ("wait", "best", "best_epoch"),
     "ReduceLROnPlateau": ("wait", "best", "cooldown_counter"),
 }
-_MODEL, _STATE, _BEST = "model.keras", "state.json", "best.weights.npz"
+_STATE = "state.json"
 
 #: Parameters that do not change what a fit learns (left out of the fingerprint).
 _NOT_LEARNED = frozenset(
     {"verbose", "checkpoint_dir", "resume", "predict_dtype", "tta", "callbacks", "warm_start"}
 )
+
+
+class CheckpointDamagedError(ValueError):
+    """A checkpoint file is cut short or unreadable (a crash or a full disk while it was written).
+
+    Examples
+    --------
+    >>> from skfer._checkpoint import CheckpointDamagedError
+    >>> issubclass(CheckpointDamagedError, ValueError)
+    True
+    """
 
 
 class CheckpointMismatchError(ValueError):
@@ -167,11 +179,20 @@ def aligned_history(history):
     return {key: [None] * (epochs - len(values)) + list(values) for key, values in history.items()}
 
 
-def _replace(path, write):
-    """Write ``path`` through a temporary file so a kill never leaves it half-written."""
-    tmp = path.with_name("tmp-" + path.name)
-    write(tmp)
-    os.replace(tmp, path)
+def _file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _damaged(path, reason):
+    return CheckpointDamagedError(
+        f"The checkpoint file {path} is damaged ({reason}), so the run cannot resume from it. "
+        "Start the run over with resume=False (from the command line: --restart); that "
+        "replaces the checkpoint."
+    )
 
 
 def read_state(directory):
@@ -186,7 +207,13 @@ def read_state(directory):
     path = Path(directory) / _STATE
     if not path.is_file():
         return None
-    return json.loads(path.read_text())
+    try:
+        state = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _damaged(path, f"not valid JSON: {error}") from None
+    if not isinstance(state, dict) or not {"epoch", "finished", "history"} <= set(state):
+        raise _damaged(path, "not a checkpoint state: epoch, finished or history missing")
+    return state
 
 
 def load_checkpoint(directory, current, resume):
@@ -213,9 +240,12 @@ def load_checkpoint(directory, current, resume):
 
     Raises
     ------
-    ValueError
+    CheckpointMismatchError
         With ``resume=True``, when the checkpoint belongs to another fit; the
         message lists what differs.
+    CheckpointDamagedError
+        When a file of the checkpoint to resume is cut short or unreadable;
+        the message names the file and the way out (``resume=False``).
 
     Examples
     --------
@@ -223,7 +253,14 @@ def load_checkpoint(directory, current, resume):
     >>> load_checkpoint("/no/such/folder", {}, resume=True) is None
     True
     """
-    state = read_state(directory)
+    if not resume:
+        try:
+            state = read_state(directory)
+        except CheckpointDamagedError as error:
+            warnings.warn(f"{error} It is replaced now.", UserWarning, stacklevel=4)
+            return None
+    else:
+        state = read_state(directory)
     if state is None:
         return None
     found = differences(state["fingerprint"], current) if "fingerprint" in state else ["no fingerprint"]
@@ -245,8 +282,18 @@ def load_checkpoint(directory, current, resume):
     if not resume:
         return None
     directory = Path(directory)
-    state["model"] = keras.saving.load_model(directory / _MODEL)
-    best = directory / _BEST
+    # Checkpoints written before files were named by epoch hold model.keras and best.weights.npz.
+    model_path = directory / state.get("model_file", "model.keras")
+    if not model_path.is_file():
+        raise _damaged(model_path, "missing")
+    expected = state.get("model_sha256")  # older checkpoints recorded none
+    if expected is not None and _file_sha256(model_path) != expected:
+        raise _damaged(model_path, f"its content differs from the one {_STATE} recorded")
+    try:
+        state["model"] = keras.saving.load_model(model_path)
+    except Exception as error:  # Keras reports a cut-short zip as a missing file
+        raise _damaged(model_path, f"Keras cannot read it: {error}") from None
+    best = directory / state.get("best_file", "best.weights.npz")
     if best.is_file():
         with np.load(best) as saved:
             state["best_weights"] = [saved[f"w{i}"] for i in range(len(saved.files))]
@@ -256,15 +303,20 @@ def load_checkpoint(directory, current, resume):
 class Checkpoint(keras.callbacks.Callback):
     """Save model, optimizer state, history and callback counters after every epoch.
 
-    The files are replaced atomically, so a run killed at any moment loses
-    at most the epoch in progress. :class:`FERClassifier` adds this callback
+    Each file is replaced atomically (a temporary file, then a rename), so a
+    run killed at any moment keeps the last complete checkpoint and loses at
+    most the epoch in progress; ``state.json`` records the hash of the model
+    file it names, so a damaged model file is caught on resuming
+    (:class:`CheckpointDamagedError`). :class:`FERClassifier` adds this callback
     when ``checkpoint_dir`` is set, and resumes from it when ``resume``
     allows and the fingerprint matches (:func:`load_checkpoint`).
 
     Parameters
     ----------
     directory : str or path-like
-        Folder for ``model.keras``, ``state.json`` and ``best.weights.npz``.
+        Folder for ``state.json`` and the files it names: the model
+        (``model-EPOCH.keras``) and, with early stopping, the best weights
+        (``best-EPOCH.weights.npz``).
     fingerprint : dict
         :func:`fingerprint` of the fit, stored with every save.
     watched : list of keras.callbacks.Callback, default=()
@@ -304,34 +356,41 @@ class Checkpoint(keras.callbacks.Callback):
             if isinstance(callback, keras.callbacks.EarlyStopping) and "best_weights" in self.resumed:
                 callback.best_weights = self.resumed["best_weights"]
 
-    def _save(self, epoch, finished):
+    def _save(self, epoch, finished, tag):
+        """Write this save's files under new names, then the state naming them, then drop older files.
+
+        The state is renamed into place last, so at every moment it names
+        complete files: a crash keeps the previous checkpoint whole.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
-        _replace(self.directory / _MODEL, self.model.save)
-        callbacks = {}
+        model_file = f"model-{tag}.keras"
+        write_atomically(self.directory / model_file, self.model.save)
+        state = {"epoch": epoch, "finished": finished, "history": self.history, "callbacks": {},
+                 "fingerprint": self.fingerprint, "model_file": model_file,
+                 "model_sha256": _file_sha256(self.directory / model_file)}
         for callback in self.watched:
             names = _CALLBACK_STATE.get(type(callback).__name__, ())
-            callbacks[type(callback).__name__] = {
+            state["callbacks"][type(callback).__name__] = {
                 n: (None if getattr(callback, n) is None else float(getattr(callback, n)))
                 for n in names
             }
             best_weights = getattr(callback, "best_weights", None)
             if best_weights is not None:
                 arrays = {f"w{i}": w for i, w in enumerate(best_weights)}
-                _replace(self.directory / _BEST, lambda p: np.savez(open(p, "wb"), **arrays))
-        state = {
-            "epoch": epoch,
-            "finished": finished,
-            "history": self.history,
-            "callbacks": callbacks,
-            "fingerprint": self.fingerprint,
-        }
-        _replace(self.directory / _STATE, lambda p: p.write_text(json.dumps(state)))
+                state["best_file"] = f"best-{tag}.weights.npz"
+                write_atomically(self.directory / state["best_file"], lambda p: np.savez(p, **arrays))
+        write_atomically(self.directory / _STATE, lambda p: p.write_text(json.dumps(state)))
+        kept = {_STATE, model_file, state.get("best_file")}
+        for path in self.directory.iterdir():
+            if path.name not in kept and path.name.endswith((".keras", ".weights.npz")):
+                path.unlink(missing_ok=True)
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         self.history = aligned_history(self.history)
-        self._save(epoch + 1, finished=False)
+        self._save(epoch + 1, finished=False, tag=f"{epoch + 1:04d}")
 
     def on_train_end(self, logs=None):
-        self._save(len(self.history.get("loss", [])), finished=self.finish)
+        epoch = len(self.history.get("loss", []))
+        self._save(epoch, finished=self.finish, tag=f"{epoch:04d}-end")

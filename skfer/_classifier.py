@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._callbacks import SCHEDULES, recipe_callbacks
 from ._checkpoint import Checkpoint, aligned_history, fingerprint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
+from ._files import FolderLock
 from ._labels import align_labels
 from ._progress import EpochProgress
 from ._seeding import reseed_resumed, seed_from, seeded
@@ -592,6 +593,12 @@ class FERClassifier(KerasClassifier):
         return self
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        if self.checkpoint_dir is None:
+            return self._fit_held(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
+        with FolderLock(self.checkpoint_dir):  # a second fit on the folder is refused meanwhile
+            return self._fit_held(X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs)
+
+    def _fit_held(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         partial = kwargs.pop("_partial", False)
         if freeze_blocks(self.model_, self.freeze_blocks):
             self.model_.compile(**self._get_compile_kwargs())
@@ -611,6 +618,8 @@ class FERClassifier(KerasClassifier):
                 end = initial_epoch + epochs
                 if resumed["finished"] or resumed["epoch"] >= end:
                     return
+                if self.verbose:
+                    print(f"Resuming the fit in {self.checkpoint_dir} after epoch {resumed['epoch']} of {end}.")
                 initial_epoch, epochs, warm_start = resumed["epoch"], end - resumed["epoch"], True
             history = getattr(self, "history_", None) if (resumed is not None or partial) else None
             recipe.append(

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
+from ._files import write_atomically
 from ._hardware import machine, versions
 from ._labels import align_labels, emotion_names
 
@@ -192,7 +193,7 @@ def update_metrics(output_dir, **entries):
     """
     path = Path(output_dir) / "metrics.json"
     metrics = {**json.loads(path.read_text()), **entries}
-    path.write_text(json.dumps(metrics, indent=2))
+    write_atomically(path, lambda tmp: tmp.write_text(json.dumps(metrics, indent=2)))
     return metrics
 
 
@@ -246,7 +247,7 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
     ttas = list(dict.fromkeys(getattr(c, "tta", None) for c in _classifiers(estimator)))
     metrics["tta"] = ttas[0] if len(ttas) == 1 else ttas
     metrics.update(extra or {})
-    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_atomically(output_dir / "metrics.json", lambda tmp: tmp.write_text(json.dumps(metrics, indent=2)))
 
     names = np.array(_class_names(classes))
     index = {c: i for i, c in enumerate(classes.tolist())}
@@ -259,15 +260,18 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
             values_format=".2f" if normalize else "d", xticks_rotation=45, colorbar=False,
         )
         ax.set_title(f"Confusion matrix on {split or 'the data'} ({len(y)} faces)")
-        fig.savefig(output_dir / name, dpi=120)
+        write_atomically(output_dir / name, lambda tmp: fig.savefig(tmp, dpi=120))
         plt.close(fig)
     roc = MulticlassROCDisplay.from_predictions(y, proba, labels=classes, display_labels=list(names))
-    roc.figure_.savefig(output_dir / "roc.png", dpi=120, bbox_inches="tight")
+    write_atomically(output_dir / "roc.png", lambda tmp: roc.figure_.savefig(tmp, dpi=120, bbox_inches="tight"))
     plt.close(roc.figure_)
     classifier = estimator[-1] if hasattr(estimator, "steps") else estimator
     if getattr(classifier, "history_", None):
-        (output_dir / "history.json").write_text(json.dumps(dict(classifier.history_), indent=2, default=float))
+        text = json.dumps(dict(classifier.history_), indent=2, default=float)
+        write_atomically(output_dir / "history.json", lambda tmp: tmp.write_text(text))
         history = TrainingHistoryDisplay.from_estimator(classifier)
-        history.figure_.savefig(output_dir / "history.png", dpi=120, bbox_inches="tight")
+        write_atomically(
+            output_dir / "history.png", lambda tmp: history.figure_.savefig(tmp, dpi=120, bbox_inches="tight")
+        )
         plt.close(history.figure_)
     return metrics

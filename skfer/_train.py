@@ -10,6 +10,7 @@ from sklearn.model_selection import train_test_split
 
 from ._classifier import FERClassifier
 from ._evaluation import save_report
+from ._files import FolderLock, write_atomically
 from ._hardware import native_bfloat16
 from ._pipeline import make_fer_pipeline
 from ._recipes import DEFAULT_RECIPE
@@ -114,12 +115,29 @@ def train_fer2013(
     FERPipeline
         The fitted pipeline (also saved as ``pipeline.joblib``).
 
+    Raises
+    ------
+    skfer._files.FolderInUseError
+        When another live run holds ``output_dir``.
+    skfer._checkpoint.CheckpointDamagedError
+        When the checkpoint to resume is cut short or unreadable.
+
     Examples
     --------
     >>> from skfer._train import train_fer2013
     >>> pipe = train_fer2013("skfer-output", epochs=2, subset=500)  # doctest: +SKIP
     """
     output_dir = Path(output_dir)
+    with FolderLock(output_dir):  # a second run on the folder is refused while this one lives
+        return _train_held(
+            output_dir, data=data, recipe=recipe, epochs=epochs, subset=subset,
+            random_state=random_state, verbose=verbose, restart=restart, report_dir=report_dir,
+            extra=extra, **params,
+        )
+
+
+def _train_held(output_dir, *, data, recipe, epochs, subset, random_state, verbose, restart, report_dir,
+                extra, **params):
     train = load_fer2013(data, usage="Training")
     val = load_fer2013(data, usage="PublicTest")
     X, y = _subset(train, subset, random_state)
@@ -138,11 +156,14 @@ def train_fer2013(
         predict__verbose=0,
     )
     pipe = make_fer_pipeline(classifier)
+    if verbose:
+        print(f"skfer train: recipe {recipe}, {epochs} epochs, {len(y):,} Training faces from "
+              f"{train.filename}, validated on {len(y_val):,} PublicTest faces; output in {output_dir}")
     start = time.perf_counter()
     pipe.fit(X, y, validation_data=(X_val, y_val))
     seconds = time.perf_counter() - start
-    joblib.dump(pipe, output_dir / "pipeline.joblib")
-    pipe[-1].model_.save(output_dir / "model.keras")
+    write_atomically(output_dir / "pipeline.joblib", lambda path: joblib.dump(pipe, path))
+    write_atomically(output_dir / "model.keras", pipe[-1].model_.save)
     save_report(
         pipe,
         X_val,

@@ -150,3 +150,91 @@ def test_a_resumed_fit_does_not_replay_the_first_epochs_random_draws(tmp_path):
     assert (first, second, again_epoch) == (0, 1, 1) and fresh
     assert all(a != b for a, b in zip(resumed, fresh))  # new draws for every layer
     assert again == resumed  # the same checkpoint resumes the same way
+
+
+def _checkpointed(tmp_path, epochs=2):
+    X, y = _data()
+    params = {**TINY, "epochs": epochs, "random_state": 0, "checkpoint_dir": str(tmp_path), "resume": True}
+    FERClassifier(**{**params, "epochs": 1}).partial_fit(X, y)  # one epoch saved, not finished
+    return params, X, y
+
+
+@pytest.mark.parametrize("damage", ["model cut short", "model missing", "state cut short", "state empty"])
+def test_a_damaged_checkpoint_names_the_file_and_the_way_out(tmp_path, damage):
+    from skfer._checkpoint import CheckpointDamagedError
+
+    params, X, y = _checkpointed(tmp_path)
+    state_file = tmp_path / "state.json"
+    model_file = tmp_path / json.loads(state_file.read_text())["model_file"]
+    target = model_file if damage.startswith("model") else state_file
+    if damage == "model missing":
+        target.unlink()
+    else:
+        text = target.read_bytes()
+        target.write_bytes(b"" if damage == "state empty" else text[: len(text) // 2])
+    with pytest.raises(CheckpointDamagedError, match=rf"{target}.*damaged.*resume=False.*--restart"):
+        FERClassifier(**params).fit(X, y)
+    # Starting over (resume=False) replaces it, with a warning for a damaged state.
+    clf = FERClassifier(**{**params, "resume": False})
+    if target == state_file:
+        with pytest.warns(UserWarning, match="damaged.*replaced"):
+            clf.fit(X, y)
+    else:
+        clf.fit(X, y)
+    assert json.loads(state_file.read_text())["finished"]
+
+
+def test_a_crash_while_saving_keeps_the_last_complete_checkpoint(tmp_path, monkeypatch):
+    import skfer._checkpoint as checkpoint_module
+
+    params, X, y = _checkpointed(tmp_path, epochs=3)
+    kept = json.loads((tmp_path / "state.json").read_text())
+    real = checkpoint_module.write_atomically
+
+    def disk_full_at_state(path, write):
+        if path.name == "state.json":
+            raise OSError(28, "No space left on device")
+        real(path, write)
+
+    monkeypatch.setattr(checkpoint_module, "write_atomically", disk_full_at_state)
+    with pytest.raises(OSError, match="No space left"):
+        FERClassifier(**params).fit(X, y)  # epoch 2's model is written, its state is not
+    monkeypatch.undo()
+    assert json.loads((tmp_path / "state.json").read_text()) == kept
+    resumed = FERClassifier(**params).fit(X, y)  # from epoch 1, intact
+    assert len(resumed.history_["loss"]) == 3
+    assert resumed.history_["loss"][0] == kept["history"]["loss"][0]
+
+
+_HOLD = """
+import sys, time
+from skfer._files import FolderLock
+with FolderLock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_second_run_on_a_held_folder_is_refused_and_a_killed_run_leaves_no_stale_lock(tmp_path):
+    from skfer._files import FolderInUseError
+
+    X, y = _data()
+    params = {**TINY, "random_state": 0, "checkpoint_dir": str(tmp_path)}
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(FolderInUseError, match=rf"{tmp_path} is in use by another run \(process {holder.pid}"):
+            FERClassifier(**params).fit(X, y)
+        assert not (tmp_path / "state.json").exists()  # refused before touching the checkpoint
+    finally:
+        holder.kill()
+        holder.wait()
+    FERClassifier(**params).fit(X, y)  # the killed holder's lock is gone with it
+    assert json.loads((tmp_path / "state.json").read_text())["finished"]
+
+
+def test_a_resumed_fit_says_where_it_resumes(tmp_path, capsys):
+    params, X, y = _checkpointed(tmp_path, epochs=3)
+    capsys.readouterr()
+    FERClassifier(**{**params, "verbose": 2}).fit(X, y)
+    assert f"Resuming the fit in {tmp_path} after epoch 1 of 3." in capsys.readouterr().out

@@ -168,6 +168,8 @@ def load_fer2013(path=None, *, usage=None, return_X_y=False, as_frame=False):
             Only with ``as_frame=True``: pixels, emotion and Usage columns.
         DESCR : str
             Description of the dataset.
+        filename : str
+            The CSV file the faces were read from.
 
     (data, target) : tuple
         With ``return_X_y=True``.
@@ -215,6 +217,7 @@ def load_fer2013(path=None, *, usage=None, return_X_y=False, as_frame=False):
         target_names=list(EMOTIONS),
         usage=split,
         DESCR=DESCR,
+        filename=str(csv),
     )
     if as_frame:
         bunch.frame = frame
