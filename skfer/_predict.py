@@ -1,5 +1,7 @@
 """Predict the emotion of every face in image and video files, in batches."""
 
+import contextlib
+import sys
 import warnings
 from numbers import Integral
 from os import PathLike
@@ -28,7 +30,7 @@ _PLACE_DTYPES = {"file": object, "frame": "Int64", "time_s": float, "face": "Int
     "xywh", "Int64"
 )
 #: ``status`` of the rows of files that gave no face, with ``all_files=True``.
-NO_FACE, UNREADABLE = "no face", "unreadable"
+NO_FACE, UNREADABLE, FAILED = "no face", "unreadable", "failed"
 _VIDEO_BATCH_FRAMES = 16
 _GREEN, _WHITE = (0, 160, 0), (255, 255, 255)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -81,7 +83,14 @@ class _Rows:
 
     def flush(self):
         if self.pending:
-            self.probas.append(self.proba_of(self.pending))
+            try:
+                self.probas.append(self.proba_of(self.pending))
+            except Exception as exc:
+                files = list(dict.fromkeys(place[0] for place in self.places[-len(self.pending):]))
+                raise RuntimeError(
+                    f"Predicting the faces of {', '.join(files[:3])}{' and others' if len(files) > 3 else ''} "
+                    f"failed ({_predictor_versions(self.proba_of.pipeline)}): {type(exc).__name__}: {exc}"
+                ) from exc
             self.pending = []
 
     def result(self):
@@ -98,18 +107,48 @@ class _Rows:
         return df.astype(_PLACE_DTYPES)
 
 
+def _predictor_versions(pipeline):
+    """The pipeline's class and the versions of the prediction libraries it has loaded."""
+    loaded = [name for name in ("keras", "tensorflow", "jax", "torch", "onnxruntime") if name in sys.modules]
+    return ", ".join([type(pipeline).__name__, *(f"{name} {sys.modules[name].__version__}" for name in loaded)])
+
+
+class _StepError(RuntimeError):
+    """An outside library failed on one file: the message names the file, the step and the version."""
+
+
+@contextlib.contextmanager
+def _step(path, step, library=f"OpenCV {cv2.__version__}"):
+    """Turn any failure of ``step`` on ``path`` (other than an unreadable file) into a :class:`_StepError`."""
+    try:
+        yield
+    except _UnreadableFileError:
+        raise
+    except Exception as exc:
+        first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+        raise _StepError(f"{path}: {step} failed ({library}): {type(exc).__name__}: {first_line}") from exc
+
+
 def _predict_image(path, detector, rows):
-    faces = detector.find(cv2.cvtColor(_read_bgr(path), cv2.COLOR_BGR2GRAY))
+    image = _read_bgr(path)
+    with _step(path, "face detection and cropping"):
+        faces = detector.find(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
     for index, face in enumerate(faces):
         rows.add(_place(path, pd.NA, np.nan, index, face), face.image)
     return len(faces)
 
 
 def _predict_video(path, pipeline, detector, rows, every):
-    n_faces = 0
     results = stream_emotions(
         path, pipeline, detector=detector, every=every, batch_frames=_VIDEO_BATCH_FRAMES
     )
+    library = f"OpenCV {cv2.__version__}, {_predictor_versions(pipeline)}"
+    with _step(path, "reading the video, face detection, cropping and prediction", library):
+        return _add_video_rows(path, results, rows)
+
+
+def _add_video_rows(path, results, rows):
+    n_faces = 0
     for result in results:
         places = [
             _place(path, result.index, result.time_s, index, face)
@@ -202,7 +241,10 @@ def predict_images(
     all_files : bool, default=False
         Also give a row to each file without a face: ``status`` ``"no
         face"`` for files read without finding one, ``"unreadable"`` for
-        files skipped, with the other columns empty.
+        files that do not exist or cannot be decoded, ``"failed"`` for files
+        on which an outside library failed (face detection, cropping, or a
+        video's frames), with the other columns empty; the file's entry in
+        ``df.attrs["errors"]`` names the step and the library's version.
 
     Returns
     -------
@@ -258,10 +300,10 @@ def predict_images(
             else:
                 n_faces = _predict_image(path, detector, rows)
                 images.append(path)
-        except _UnreadableFileError as exc:
+        except (_UnreadableFileError, _StepError) as exc:
             errors.append({"file": str(path), "error": str(exc)})
             if all_files:
-                rows.add_status(path, UNREADABLE)
+                rows.add_status(path, UNREADABLE if isinstance(exc, _UnreadableFileError) else FAILED)
         else:
             total_faces += n_faces
             if n_faces == 0:

@@ -162,7 +162,7 @@ def _predict(args):
     if not args.quiet:
         print(
             f"{int((frame['status'] == 'ok').sum())} faces in {n_files} files; "
-            f"{len(frame.attrs['no_face'])} without a face; {len(errors)} unreadable",
+            f"{len(frame.attrs['no_face'])} without a face; {len(errors)} unreadable or failed",
             file=sys.stderr,
         )
     if len(errors) == n_files:

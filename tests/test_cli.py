@@ -137,7 +137,7 @@ def test_predict_lists_every_file_with_a_status_in_clean_json(onnx_model, photos
     assert sum(probabilities) == pytest.approx(1, abs=1e-3)
     assert all(round(p, 4) == p for p in probabilities)
     assert "[3/3 files] 1 faces, 0:00 left" in done.stderr
-    assert "1 faces in 3 files; 1 without a face; 1 unreadable" in done.stderr
+    assert "1 faces in 3 files; 1 without a face; 1 unreadable or failed" in done.stderr
 
 
 def test_predict_csv_rounds_probabilities_and_quiet_prints_only_the_table(onnx_model, photos):

@@ -179,3 +179,34 @@ def test_classes_that_are_not_emotions_raise(photos):
 def test_empty_folder_raises(counting, tmp_path):
     with pytest.raises(ValueError, match="No image or video file found"):
         predict_images(tmp_path, counting)
+
+
+def test_a_library_failure_on_one_file_names_the_file_step_and_version_and_the_rest_go_on(
+    counting, photos, monkeypatch
+):
+    detector = FaceDetector()
+    real_find = detector.find
+
+    def find(gray):
+        if gray.shape[:2] == skimage_data.rocket().shape[:2]:
+            raise cv2.error("OpenCV(5.1.0) /io/resize.cpp:4155: error: (-215:Assertion failed) !ssize.empty()")
+        return real_find(gray)
+
+    monkeypatch.setattr(detector, "find", find)
+    with pytest.warns(UserWarning, match="Skipped 1 of 2 files"):
+        df = predict_images(photos, counting, detector=detector, all_files=True)
+    status = dict(zip(df["file"], df["status"]))
+    assert status[str(photos / "rocket.jpg")] == "failed" and status[str(photos / "astronaut.png")] == "ok"
+    (error,) = [e["error"] for e in df.attrs["errors"] if e["file"] == str(photos / "rocket.jpg")]
+    assert error.startswith(f"{photos / 'rocket.jpg'}: face detection and cropping failed (OpenCV {cv2.__version__})")
+    assert "Assertion failed" in error and "\n" not in error
+
+
+def test_a_prediction_failure_names_the_files_and_the_libraries(photos):
+    class Broken(DummyClassifier):
+        def predict_proba(self, X):
+            raise ValueError("Input 0 is incompatible with the layer")
+
+    broken = Broken().fit(np.zeros((2, 2304)), ["Happy", "Sad"])
+    with pytest.raises(RuntimeError, match=rf"Predicting the faces of {photos / 'astronaut.png'} failed \(Broken.*ValueError: Input 0"):
+        predict_images(photos / "astronaut.png", broken)
