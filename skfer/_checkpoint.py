@@ -293,6 +293,13 @@ def load_checkpoint(directory, current, resume):
         state["model"] = keras.saving.load_model(model_path)
     except Exception as error:  # Keras reports a cut-short zip as a missing file
         raise _damaged(model_path, f"Keras cannot read it: {error}") from None
+    n_classes = len(state["fingerprint"]["classes"])
+    if tuple(state["model"].output_shape) != (None, n_classes):
+        raise _damaged(
+            model_path,
+            f"its network outputs {state['model'].output_shape}, not {n_classes} class probabilities "
+            f"(Keras {keras.__version__})",
+        )
     best = directory / state.get("best_file", "best.weights.npz")
     if best.is_file():
         with np.load(best) as saved:

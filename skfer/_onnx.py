@@ -77,6 +77,11 @@ def _name_output_and_describe(path, classes, takes):
     import onnx
 
     model = onnx.load(str(path))
+    if len(model.graph.output) != 1:
+        raise RuntimeError(
+            f"tf2onnx wrote {len(model.graph.output)} outputs to {path} "
+            f"({[o.name for o in model.graph.output]}); skfer expects one, the probabilities."
+        )
     old = model.graph.output[0].name
     for node in model.graph.node:
         node.output[:] = [OUTPUT if name == old else name for name in node.output]
@@ -167,6 +172,9 @@ def _quantize_int8(path, faces, batch_size=64):
         quantize_static(
             str(prepared), str(path), _Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            # 7-bit weights: x86 CPUs without VNNI (AVX2 only) multiply uint8 by int8 with
+            # 16-bit intermediate sums that saturate on full-range weights.
+            reduce_range=True,
         )
     model = onnx.load(str(path))
     del model.metadata_props[:]
@@ -364,6 +372,13 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
                 f"{str(path)!r} has no skfer metadata ({_CLASSES!r}, {_TAKES!r}); write it "
                 "with skfer.export_onnx or 'skfer export'."
             )
+        inputs = {node.name: node.shape for node in session.get_inputs()}
+        outputs = {node.name: node.shape for node in session.get_outputs()}
+        if INPUT not in inputs or OUTPUT not in outputs:
+            raise ValueError(
+                f"{str(path)!r} has inputs {inputs} and outputs {outputs} in onnxruntime "
+                f"{ort.__version__}; skfer's files have the input {INPUT!r} and the output {OUTPUT!r}."
+            )
         self.session_ = session
         self.classes_ = np.asarray(json.loads(meta[_CLASSES]))
         self.input_ = meta[_TAKES]
@@ -396,11 +411,20 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "session_")
         X = self._faces(X)
         size = self.batch_size
-        batches = [
-            self.session_.run([OUTPUT], {INPUT: X[i : i + size]})[0]
-            for i in range(0, len(X), size)
-        ]
+        batches = [self._run(X[i : i + size]) for i in range(0, len(X), size)]
         return np.concatenate(batches) if batches else np.empty((0, len(self.classes_)), np.float32)
+
+    def _run(self, faces):
+        """Probabilities of a batch, read by the output's name and checked by shape."""
+        (proba,) = self.session_.run([OUTPUT], {INPUT: faces})
+        if proba.shape != (len(faces), len(self.classes_)):
+            import onnxruntime
+
+            raise RuntimeError(
+                f"{self.path} gave probabilities of shape {proba.shape} for {len(faces)} faces "
+                f"and {len(self.classes_)} classes (onnxruntime {onnxruntime.__version__})."
+            )
+        return proba
 
     def predict(self, X):
         """The most probable class of each face.

@@ -1,5 +1,6 @@
 """Emotions of the faces in a stream of frames: a webcam, a video file or a list of images."""
 
+import math
 import time
 from numbers import Integral, Real
 from os import PathLike
@@ -125,7 +126,10 @@ def _source(frames, every, fps):
             _not_a_video(name) if is_file else "The capture is not open (no such camera?)."
         )
     if fps is None and is_file:
-        fps = frames.get(cv2.CAP_PROP_FPS) or None
+        # Containers may report 0, NaN or a placeholder such as 90000 (a time base) when they
+        # do not know the rate: only a plausible one is used, else times come from the clock.
+        reported = frames.get(cv2.CAP_PROP_FPS)
+        fps = reported if math.isfinite(reported) and 0 < reported <= 1000 else None
     return _capture_frames(frames, every, name, is_file), fps, True, release
 
 

@@ -17,6 +17,7 @@ from skfer import EMOTIONS, FERClassifier, PixelNormalizer, PixelStringTransform
 from .conftest import TINY
 
 
+@pytest.mark.floor
 def test_is_a_classifier_with_stratified_cv(faces):
     X, y = faces
     pipe = make_pipeline(PixelNormalizer(), FERClassifier(**TINY))
@@ -48,6 +49,7 @@ def test_confusion_matrix_display_from_pipeline(faces):
     assert disp.confusion_matrix.sum() == len(y)
 
 
+@pytest.mark.floor
 def test_random_state_gives_identical_predictions(faces):
     X, y = faces
     params = {**TINY, "epochs": 2, "augment": True, "random_state": 0}
@@ -126,6 +128,7 @@ def test_pipeline_transforms_validation_data(real_faces):
     assert np.isclose(history["val_accuracy"][np.argmax(history["val_accuracy"])], expected, atol=0.02)
 
 
+@pytest.mark.floor
 def test_persistence_round_trips(faces, tmp_path):
     X, y = faces
     rows = np.arange(0, len(X), 6)

@@ -6,6 +6,8 @@ import pytest
 
 from skfer.preprocessing import FaceDetector
 
+pytestmark = pytest.mark.floor
+
 skimage_data = pytest.importorskip("skimage.data")
 
 

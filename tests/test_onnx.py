@@ -13,6 +13,8 @@ from skfer._onnx import ONNXEmotionPredictor, export_onnx
 
 from .conftest import TINY
 
+pytestmark = [pytest.mark.extra, pytest.mark.floor]
+
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tf2onnx")
 

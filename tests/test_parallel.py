@@ -98,6 +98,7 @@ def dask_sweep(tmp_path_factory):
             "X_sent": sum(data is X for data in scattered)}
 
 
+@pytest.mark.extra
 def test_dask_workers_get_thread_limits_and_the_data_once(dask_sweep):
     assert list(dask_sweep["envs"].values()) == [worker_environment(dask_sweep["share"])] * 2
     assert dask_sweep["kept"]  # entering again finds the workers set: no restart
@@ -127,12 +128,14 @@ def test_seeded_fit_is_repeatable_while_another_thread_draws_random_numbers(face
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.extra
 def test_dask_sweep_scores_match_n_jobs_1(dask_sweep):
     for key in _SCORES:
         np.testing.assert_array_equal(dask_sweep["got"][key], dask_sweep["expected"][key], key)
 
 
 @pytest.mark.slow
+@pytest.mark.extra
 def test_ray_sweep_matches_n_jobs_1_with_limited_threads(faces):
     ray = pytest.importorskip("ray", reason="needs the ray extra")
     from joblib import Parallel, delayed

@@ -7,6 +7,8 @@ import pytest
 from skfer import PixelNormalizer, PixelStringTransformer
 from skfer.preprocessing import to_pixel_array
 
+pytestmark = pytest.mark.floor
+
 ROW = " ".join(str(v % 256) for v in range(2304))
 
 

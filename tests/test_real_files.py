@@ -14,6 +14,8 @@ import pytest
 
 from skfer._predict import NO_FACE, UNREADABLE, predict_images
 
+pytestmark = pytest.mark.floor
+
 skimage_data = pytest.importorskip("skimage.data")
 
 #: Variants decoded to the astronaut's face (name -> file name).
