@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._constants import N_PIXELS
+from ._constants import IMAGE_SIZE, N_PIXELS
 from .preprocessing import PixelNormalizer, PixelStringTransformer, to_pixel_array
 
 #: Names of the graph's input and output, and of the metadata keys skfer writes.
@@ -55,7 +55,11 @@ def _split(estimator):
 
 
 def _keras_graph(classifier, normalizer):
-    """The classifier's float32 inference copy, with the normalizer in front as a Rescaling layer."""
+    """The classifier's float32 inference copy, with the normalizer in front as a Rescaling layer.
+
+    The classifier's test-time augmentation is part of the graph, so the file
+    predicts what the classifier predicts; one the graph cannot hold raises.
+    """
     import keras
 
     from .models._inference import inference_model
@@ -67,7 +71,19 @@ def _keras_graph(classifier, normalizer):
         check_is_fitted(normalizer)
         scale = 1.0 / float(normalizer.scale_)
         x = keras.layers.Rescaling(scale, offset=-float(normalizer.mean_) * scale)(x)
-    model = keras.Model(inputs, network(x), name="skfer")
+    if classifier.tta is None:
+        outputs = network(x)
+    elif classifier.tta == "flip":  # the mean over each face and its mirror image, as predict_proba
+        faces = keras.ops.reshape(x, (-1, IMAGE_SIZE, IMAGE_SIZE))
+        mirrored = keras.ops.reshape(keras.ops.flip(faces, axis=2), (-1, N_PIXELS))
+        outputs = keras.layers.Average()([network(x), network(mirrored)])
+    else:
+        raise ValueError(
+            f"export_onnx cannot put tta={classifier.tta!r} into the ONNX graph; only tta='flip' or "
+            "None. Set the classifier's tta to one of them first (set_params(tta='flip')), or "
+            "predict with skfer itself."
+        )
+    model = keras.Model(inputs, outputs, name="skfer")
     model(np.zeros((1, N_PIXELS), dtype=np.float32))  # export needs a model that was called
     return model
 

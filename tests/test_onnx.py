@@ -149,3 +149,16 @@ def test_predictor_refuses_missing_and_foreign_files(tiny_file, tmp_path):
         ONNXEmotionPredictor(tiny_file).predict(FACES)
     with pytest.raises(ValueError, match="row 0 has the value 300.0"):
         ONNXEmotionPredictor(tiny_file).fit().predict(np.full((1, 2304), 300.0))
+
+
+def test_the_exported_graph_holds_the_flip_and_refuses_ten_crops(tiny, tmp_path):
+    import copy
+
+    flipping = copy.deepcopy(tiny).set_params(ferclassifier__tta="flip")
+    assert np.abs(flipping.predict_proba(FACES) - tiny.predict_proba(FACES)).max() > 1e-3  # the flip matters
+    predictor = ONNXEmotionPredictor(export_onnx(flipping, tmp_path / "flip.onnx")).fit()
+    np.testing.assert_allclose(predictor.predict_proba(FACES), flipping.predict_proba(FACES), atol=1e-4)
+
+    ten_crops = copy.deepcopy(tiny).set_params(ferclassifier__tta="ten_crop")
+    with pytest.raises(ValueError, match="cannot put tta='ten_crop' into the ONNX graph"):
+        export_onnx(ten_crops, tmp_path / "ten.onnx")
