@@ -215,8 +215,10 @@ def export_onnx(estimator, path, *, opset=None, quantize=None, calibration=None)
     The file holds the network's prediction copy (BatchNorm folded into the
     convolutions, Dropout and augmentation left out) in float32 and, for a
     pipeline, its :class:`~skfer.PixelNormalizer` as the first operation, so
-    it takes faces as pixel values 0-255. The classes and what the input
-    holds are stored in the file's metadata. :class:`ONNXEmotionPredictor`
+    it takes faces as pixel values 0-255. The classifier's ``tta="flip"``
+    is part of the graph (the mean over each face and its mirror image), so
+    the file predicts what the classifier predicts. The classes and what
+    the input holds are stored in the file's metadata. :class:`ONNXEmotionPredictor`
     runs it with onnxruntime, without TensorFlow; so can any ONNX runtime,
     with the input ``"pixels"`` of shape (n, 2304), float32, and the output
     ``"probabilities"`` of shape (n, n_classes).
@@ -239,7 +241,8 @@ def export_onnx(estimator, path, *, opset=None, quantize=None, calibration=None)
     opset : int, default=None
         ONNX opset version; tf2onnx's default if None.
     quantize : {"int8"}, default=None
-        ``"int8"`` stores 8-bit weights (per output channel) and computes
+        ``"int8"`` stores 8-bit weights (7 bits of range, per output
+        channel, so that CPUs without VNNI do not saturate) and computes
         with 8-bit activations, their ranges calibrated on ``calibration``
         (onnxruntime's static quantization): several times faster on CPUs
         with AVX512-VNNI or AVX-VNNI, a file about a quarter of the size,
@@ -259,8 +262,9 @@ def export_onnx(estimator, path, *, opset=None, quantize=None, calibration=None)
     Raises
     ------
     ValueError
-        If a pipeline step cannot be exported, or ``quantize="int8"`` comes
-        without faces to calibrate it.
+        If a pipeline step cannot be exported, the classifier's ``tta`` is
+        ``"ten_crop"`` (which the graph does not hold), or ``quantize="int8"``
+        comes without faces to calibrate it.
     sklearn.exceptions.NotFittedError
         If the classifier is not fitted.
     ImportError
