@@ -602,7 +602,11 @@ class FERClassifier(KerasClassifier):
         partial = kwargs.pop("_partial", False)
         if freeze_blocks(self.model_, self.freeze_blocks):
             self.model_.compile(**self._get_compile_kwargs())
+        # Validation data given to fit or routed by set_params(fit__validation_data=...): either
+        # way its labels are encoded like y (emotion names, integers).
         validation_data = kwargs.pop("validation_data", None)
+        if validation_data is None:
+            validation_data = self.get_params().get("fit__validation_data")
         if validation_data is not None:
             kwargs["validation_data"] = self._encode_validation(validation_data)
         split = kwargs.get("validation_split", self.validation_split)
@@ -701,7 +705,7 @@ class FERClassifier(KerasClassifier):
             self.model_.compile(**self._get_compile_kwargs())
             self._initialize_callbacks()
 
-    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train for one more epoch, keeping the model and its history.
 
         The first call on an unfitted classifier builds the network, seeded
@@ -715,6 +719,11 @@ class FERClassifier(KerasClassifier):
             Normalized faces.
         y : array-like of shape (n_samples,)
             Integer labels or emotion names.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole training set, as scikit-learn's
+            ``partial_fit`` takes it: needed on the first call when ``y``
+            lacks some classes; later calls may omit it. None: the classes
+            of the first call's ``y``.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each face in the loss.
         **kwargs
@@ -724,13 +733,32 @@ class FERClassifier(KerasClassifier):
         -------
         self : FERClassifier
             The classifier, trained one epoch more.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skfer import FERClassifier
+        >>> X, y = np.random.default_rng(0).random((8, 2304), dtype=np.float32), np.arange(8) % 2
+        >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dense_units=8, augment=False, random_state=0)
+        >>> clf.partial_fit(X, y, classes=[0, 1, 2]).classes_.tolist()
+        [0, 1, 2]
         """
         self._check_params()
         if self.initialized_:
             y = align_labels(y, self.classes_)
+            if classes is not None and set(align_labels(classes, self.classes_).tolist()) != set(self.classes_.tolist()):
+                raise ValueError(
+                    f"partial_fit: classes={list(classes)} differ from the classes of the first call, "
+                    f"{self.classes_.tolist()}; start a new classifier (or fit) for other classes."
+                )
             return super().partial_fit(X, y, sample_weight=sample_weight, _partial=True, **kwargs)
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            unknown = sorted(set(np.asarray(y).tolist()) - set(classes.tolist()))
+            if unknown:
+                raise ValueError(f"partial_fit: y holds {unknown}, which classes={classes.tolist()} lacks.")
         with seeded(self.random_state):
-            return super().partial_fit(X, y, sample_weight=sample_weight, _partial=True, **kwargs)
+            return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, _partial=True, **kwargs)
 
     # -- prediction ----------------------------------------------------------------
 

@@ -287,3 +287,27 @@ def test_parameters_an_architecture_lacks_are_named(faces):
     X, y = faces
     with pytest.raises(ValueError, match="architecture='resnet' has no parameter dense_units, kernel_sizes"):
         FERClassifier(architecture="resnet", kernel_sizes=3, dense_units=8, epochs=1).fit(X / 255, y)
+
+
+def test_partial_fit_takes_scikit_learns_classes_argument(faces):
+    X, y = faces
+    clf = FERClassifier(**TINY, random_state=0)
+    clf.partial_fit(X[y < 2] / 255, y[y < 2], [0, 1, 2])  # positional, as scikit-learn passes it
+    assert clf.classes_.tolist() == [0, 1, 2] and clf.predict_proba(X[:3] / 255).shape == (3, 3)
+    clf.partial_fit(X / 255, y)  # later calls may omit it
+    with pytest.raises(ValueError, match=r"classes=\[0, 1\] differ from the classes of the first call"):
+        clf.partial_fit(X / 255, y, classes=[0, 1])
+    with pytest.raises(ValueError, match=r"y holds \[2\], which classes=\[0, 1\] lacks"):
+        FERClassifier(**TINY).partial_fit(X / 255, y, classes=[0, 1])
+
+
+def test_routed_validation_data_with_emotion_names_is_encoded_like_y(faces):
+    from skfer import EMOTIONS
+
+    X, y = faces
+    names = np.asarray(EMOTIONS, dtype=object)[y]
+    clf = FERClassifier(**TINY, random_state=0).set_params(fit__validation_data=(X[:12] / 255, names[:12]))
+    clf.fit(X / 255, names)
+    assert len(clf.history_["val_accuracy"]) == 1
+    direct = FERClassifier(**TINY, random_state=0).fit(X / 255, names, validation_data=(X[:12] / 255, names[:12]))
+    assert direct.history_["val_accuracy"] == clf.history_["val_accuracy"]
