@@ -474,7 +474,6 @@ class FERClassifier(KerasClassifier):
     #   and progress callbacks (fresh per fit) and resume a checkpoint, where the
     #   encoded data exist; ``_fit_stream`` (behind ``fit_dataset``) reads the
     #   user's callbacks from ``_fit_callbacks`` too.
-    # - ``_predict_raw``: predict through ``predictor_`` with test-time views.
     # - ``_initialize_callbacks``: a warm start rebuilds the user's callbacks.
     @property
     def _random_state(self):
@@ -816,16 +815,30 @@ class FERClassifier(KerasClassifier):
             caller_name=type(self).__name__,
         )
 
-    def _predict_raw(self, X, **kwargs):
+    def _proba(self, X, batch_size=None):
         """Class probabilities through ``predictor_``, averaged over the ``tta`` views."""
-        if kwargs or not self.initialized_:
-            return super()._predict_raw(X, **kwargs)
+        check_is_fitted(self, "model_")
         X, _ = self._validate_data(X, reset=False)
         X = self.feature_encoder_.transform(X)
         predictor = self._predictor()
-        size = getattr(self, "predict__batch_size", None) or PREDICT_BATCH
+        size = batch_size or getattr(self, "predict__batch_size", None) or PREDICT_BATCH
         views = tta_views(np.asarray(X, dtype=np.float32), self.tta, self.crop_size)
         return sum(predict_in_batches(predictor, view, size) for view in views) / len(views)
+
+    def _prediction_batch(self, kwargs, method):
+        """The ``batch_size`` keyword, the one keyword prediction takes; any other is refused by name."""
+        kwargs = dict(kwargs)
+        batch_size = kwargs.pop("batch_size", None)
+        if kwargs.pop("verbose", 0):
+            kwargs["verbose"] = True  # skfer's prediction prints nothing: refuse rather than ignore
+        if kwargs:
+            raise TypeError(
+                f"FERClassifier.{method} takes batch_size as its only keyword (tta and "
+                f"predict_dtype are parameters); got {sorted(kwargs)}."
+            )
+        if batch_size is not None and (not isinstance(batch_size, Integral) or batch_size < 1):
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+        return batch_size
 
     def predict(self, X, **kwargs):
         """Predict the emotion (class label) of each face.
@@ -835,16 +848,15 @@ class FERClassifier(KerasClassifier):
         X : array-like of shape (n_samples, 2304), (n_samples, 48, 48) or (n_samples, 48, 48, 1)
             Normalized faces.
         **kwargs
-            Passed to ``keras.Model.predict``.
+            ``batch_size`` (faces per network call; default ``predict__batch_size``
+            or 256). Any other keyword raises a TypeError naming it.
 
         Returns
         -------
         ndarray of shape (n_samples,)
             The most probable class of each face, from ``classes_``.
         """
-        if kwargs:
-            return super().predict(X, **kwargs)
-        proba = self._predict_raw(X)  # raises NotFittedError before fit
+        proba = self._proba(X, self._prediction_batch(kwargs, "predict"))
         return self.classes_[proba.argmax(axis=1)]
 
     def predict_proba(self, X, **kwargs):
@@ -855,16 +867,17 @@ class FERClassifier(KerasClassifier):
         X : array-like of shape (n_samples, 2304), (n_samples, 48, 48) or (n_samples, 48, 48, 1)
             Normalized faces.
         **kwargs
-            Passed to ``keras.Model.predict``.
+            ``batch_size`` (faces per network call; default ``predict__batch_size``
+            or 256). Any other keyword raises a TypeError naming it.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``; rows sum to 1.
+            Probabilities in the order of ``classes_``; rows sum to 1; with
+            ``tta``, the mean over the views.
         """
-        if kwargs:
-            return super().predict_proba(X, **kwargs).reshape(-1, self.n_classes_)
-        return self._predict_raw(X).reshape(-1, self.n_classes_)
+        proba = self._proba(X, self._prediction_batch(kwargs, "predict_proba"))
+        return proba.reshape(-1, self.n_classes_)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy on faces ``X`` with labels ``y``.

@@ -311,3 +311,17 @@ def test_routed_validation_data_with_emotion_names_is_encoded_like_y(faces):
     assert len(clf.history_["val_accuracy"]) == 1
     direct = FERClassifier(**TINY, random_state=0).fit(X / 255, names, validation_data=(X[:12] / 255, names[:12]))
     assert direct.history_["val_accuracy"] == clf.history_["val_accuracy"]
+
+
+def test_prediction_keywords_keep_tta_and_others_are_refused_by_name(faces):
+    X, y = faces
+    clf = FERClassifier(**TINY, random_state=0, tta="flip").fit(X / 255, y)
+    expected = clf.predict_proba(X / 255)
+    assert not np.allclose(expected, clf.set_params(tta=None).predict_proba(X / 255))  # the flip counts
+    clf.set_params(tta="flip")
+    np.testing.assert_allclose(clf.predict_proba(X / 255, batch_size=4), expected, atol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X / 255, batch_size=4), clf.classes_[expected.argmax(1)])
+    with pytest.raises(TypeError, match=r"takes batch_size as its only keyword.*\['steps'\]"):
+        clf.predict_proba(X / 255, steps=2)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer; got 0"):
+        clf.predict(X / 255, batch_size=0)
