@@ -238,3 +238,17 @@ def test_a_resumed_fit_says_where_it_resumes(tmp_path, capsys):
     capsys.readouterr()
     FERClassifier(**{**params, "verbose": 2}).fit(X, y)
     assert f"Resuming the fit in {tmp_path} after epoch 1 of 3." in capsys.readouterr().out
+
+
+def test_skfer_train_refuses_an_output_folder_that_a_live_run_holds(tmp_path):
+    from skfer._files import FolderInUseError
+    from skfer._train import train_fer2013
+
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(FolderInUseError, match=f"{tmp_path} is in use by another run"):
+            train_fer2013(tmp_path, data=tmp_path / "no-data-needed", epochs=1)
+    finally:
+        holder.kill()
+        holder.wait()
