@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from ._files import write_atomically
+from ._seeding import seed_states
 
 # Counters of the recipe callbacks that must survive a restart (public attributes).
 _CALLBACK_STATE = {
@@ -374,6 +375,7 @@ class Checkpoint(keras.callbacks.Callback):
         write_atomically(self.directory / model_file, self.model.save)
         state = {"epoch": epoch, "finished": finished, "history": self.history, "callbacks": {},
                  "fingerprint": self.fingerprint, "model_file": model_file,
+                 "seed_states": seed_states(self.model),
                  "model_sha256": _file_sha256(self.directory / model_file)}
         for callback in self.watched:
             names = _CALLBACK_STATE.get(type(callback).__name__, ())

@@ -23,13 +23,14 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ._batches import EpochBatches
 from ._callbacks import SCHEDULES, recipe_callbacks
 from ._checkpoint import Checkpoint, aligned_history, fingerprint, load_checkpoint
 from ._constants import IMAGE_SIZE, N_PIXELS
 from ._files import FolderLock
 from ._labels import align_labels
 from ._progress import EpochProgress
-from ._seeding import reseed_resumed, seed_from, seeded
+from ._seeding import reseed_resumed, restore_seed_states, seed_from, seeded
 from ._tta import TTA, tta_views
 from .models import (
     ARCHITECTURES,
@@ -470,10 +471,11 @@ class FERClassifier(KerasClassifier):
     #   ``weight_decay`` and the smoothed loss reach the compiled optimizer.
     # - ``_validate_data``: faces of shape (n, 48, 48[, 1]) and a face-shape error.
     # - ``_initialize``: derive ``predictor_`` whenever a model is built.
-    # - ``_fit_keras_model`` and ``_fit_callbacks``: add the recipe, checkpoint
-    #   and progress callbacks (fresh per fit) and resume a checkpoint, where the
-    #   encoded data exist; ``_fit_stream`` (behind ``fit_dataset``) reads the
-    #   user's callbacks from ``_fit_callbacks`` too.
+    # - ``_fit_keras_model`` and ``_fit_callbacks``: skfer's own epoch loop
+    #   (``_train_epochs``: seeded batch order, the recipe, checkpoint and progress
+    #   callbacks made fresh per fit, resuming a checkpoint) where the encoded
+    #   data exist; ``_fit_stream`` (behind ``fit_dataset``) reads the user's
+    #   callbacks from ``_fit_callbacks`` too.
     # - ``_initialize_callbacks``: a warm start rebuilds the user's callbacks.
     @property
     def _random_state(self):
@@ -615,7 +617,10 @@ class FERClassifier(KerasClassifier):
             resumed = None if partial else load_checkpoint(self.checkpoint_dir, current, self.resume)
             if resumed is not None:
                 self.model_ = resumed["model"]
-                reseed_resumed(self.model_, self.random_state, resumed["epoch"])
+                if "seed_states" in resumed:  # the uninterrupted fit's draws continue
+                    restore_seed_states(self.model_, resumed["seed_states"])
+                else:  # an older checkpoint: new streams, derived from the seed and the epoch
+                    reseed_resumed(self.model_, self.random_state, resumed["epoch"])
                 self._make_predictor()
                 self.history_ = defaultdict(list, resumed["history"])
                 end = initial_epoch + epochs
@@ -635,15 +640,41 @@ class FERClassifier(KerasClassifier):
             n_fit = len(X) - int(len(X) * split)
             recipe.append(EpochProgress(n_fit, initial_epoch + epochs))
             kwargs["verbose"] = 0
-        user_callbacks = self._fit_callbacks
-        self._fit_callbacks = user_callbacks + recipe
-        try:
-            super()._fit_keras_model(
-                X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs
-            )
-        finally:
-            self._fit_callbacks = user_callbacks
+        self._train_epochs(X, y, sample_weight, warm_start, epochs, initial_epoch,
+                           [*self._fit_callbacks, *recipe], kwargs)
         self.history_ = defaultdict(list, aligned_history(self.history_))
+
+    def _train_epochs(self, X, y, sample_weight, warm_start, epochs, initial_epoch, callbacks, kwargs):
+        """Run ``keras.Model.fit`` over :class:`EpochBatches`, whose order comes from the seed and epoch.
+
+        Routed ``fit__*`` parameters and ``kwargs`` reach ``keras.Model.fit``;
+        ``batch_size``, ``shuffle`` and ``validation_split`` shape the batches
+        (the split holds out the last faces, as Keras does).
+        """
+        args = {"batch_size": self.batch_size, "shuffle": self.shuffle, "verbose": self.verbose,
+                "validation_split": self.validation_split}
+        args.update({k[len("fit__"):]: v for k, v in self.get_params().items() if k.startswith("fit__")})
+        args.update(kwargs)
+        batch_size = args.pop("batch_size")
+        batch_size = len(X) if batch_size == -1 else batch_size
+        shuffle, split = args.pop("shuffle"), args.pop("validation_split")
+        if split and args.get("validation_data") is None:
+            n_val = int(len(X) * split)
+            held = slice(len(X) - n_val, None)
+            weights = None if sample_weight is None else sample_weight[held]
+            args["validation_data"] = (X[held], y[held]) if weights is None else (X[held], y[held], weights)
+            X, y = X[: len(X) - n_val], y[: len(y) - n_val]
+            sample_weight = None if sample_weight is None else sample_weight[: len(X)]
+        if args.get("validation_batch_size") == -1:
+            args["validation_batch_size"] = len(args["validation_data"][0])
+        batches = EpochBatches(X, y, sample_weight, batch_size, seed_from(self.random_state),
+                               first_epoch=initial_epoch, shuffle=bool(shuffle))
+        history = self.model_.fit(batches, epochs=initial_epoch + epochs, initial_epoch=initial_epoch,
+                                  callbacks=[batches.callback(), *callbacks], shuffle=False, **args)
+        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+            self.history_ = defaultdict(list)
+        for key, values in history.history.items():
+            self.history_[key] += values
 
     def fit(self, X, y, sample_weight=None, *, validation_data=None, **kwargs):
         """Build the network and train it on faces ``X`` with labels ``y``.
@@ -738,7 +769,8 @@ class FERClassifier(KerasClassifier):
         >>> import numpy as np
         >>> from skfer import FERClassifier
         >>> X, y = np.random.default_rng(0).random((8, 2304), dtype=np.float32), np.arange(8) % 2
-        >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dense_units=8, augment=False, random_state=0)
+        >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8, augment=False,
+        ...                     random_state=0)
         >>> clf.partial_fit(X, y, classes=[0, 1, 2]).classes_.tolist()
         [0, 1, 2]
         """

@@ -31,13 +31,16 @@ def seed_from(random_state):
 
 @contextlib.contextmanager
 def seeded(random_state):
-    """Seed Keras (weights, dropout, augmentation, shuffling) for the block.
+    """Seed Python's and NumPy's generators for the block, then put them back as they were.
 
-    Keras draws its default seeds from Python's and NumPy's global
-    generators, so ``keras.utils.set_random_seed`` reseeds both; their states
-    are saved before and restored after the block, so the caller's global
-    generators continue exactly as if no fit had run. With
-    ``random_state=None`` nothing is seeded.
+    skfer's networks take every seed explicitly (initializers, dropout and
+    augmentation layers from ``random_state``, batch order from
+    :class:`skfer._batches.EpochBatches`), so nothing in a fit needs a global
+    seed; the two generators are seeded only so that code a user hands to
+    the fit (a callback, a custom layer without a seed) is repeatable too.
+    Their states are restored afterwards, and TensorFlow's and Keras' global
+    generators are never touched, so the caller's draws continue exactly as
+    if no fit had run. With ``random_state=None`` nothing is seeded.
 
     Examples
     --------
@@ -54,10 +57,9 @@ def seeded(random_state):
     if seed is None:
         yield
         return
-    import keras
-
     python_state, numpy_state = random.getstate(), np.random.get_state()
-    keras.utils.set_random_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
     try:
         yield
     finally:
@@ -65,19 +67,64 @@ def seeded(random_state):
         np.random.set_state(numpy_state)
 
 
-def reseed_resumed(model, random_state, epoch):
-    """Give a model loaded from a checkpoint new random streams for resuming at ``epoch``.
+SEED_STATE = "seed_generator_state"
 
-    Keras saves no seed-generator state with a model: a model loaded from a
-    checkpoint would draw the first epoch's dropout masks, crops and flips
-    again, and the seeded shuffling would repeat the first epochs' order, so
-    the resumed epochs replayed epochs already trained. Here every seed
-    generator of ``model`` (and Keras' global seed, which orders the batches)
-    gets a seed derived from ``random_state`` and ``epoch``, so that
-    resuming the same checkpoint twice gives the same fit; with
-    ``random_state=None`` the seeds are fresh and the global generators are
-    left alone. Call it inside :func:`seeded`, which restores Python's and
-    NumPy's generators afterwards.
+
+def seed_states(model):
+    """The state of every seed generator of ``model`` (augmentation, dropout), by variable path.
+
+    Keras saves no seed-generator state with a model, so checkpoints store
+    these beside it and :func:`restore_seed_states` puts them back: a resumed
+    fit then draws what the uninterrupted fit would have drawn.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from skfer._seeding import restore_seed_states, seed_states
+    >>> inputs = keras.Input((3,))
+    >>> model = keras.Model(inputs, keras.layers.Dropout(0.5, seed=1)(inputs))
+    >>> saved = seed_states(model)
+    >>> _ = model(keras.ops.ones((2, 3)), training=True)  # draws, moving the state on
+    >>> moved = seed_states(model) != saved
+    >>> restore_seed_states(model, saved)
+    >>> moved, seed_states(model) == saved
+    (True, True)
+    """
+    return {key: np.asarray(variable.numpy()).tolist() for key, variable in _seed_variables(model)}
+
+
+def _seed_variables(layer, prefix=""):
+    """(key, variable) for each seed-generator state under ``layer``, keyed by layer names.
+
+    Keras names seed generators with a process-wide counter, so the same
+    network loaded from a file has other variable paths; layer names are
+    the network's own and stay the same.
+    """
+    for child in getattr(layer, "layers", ()):
+        key = f"{prefix}{child.name}"
+        own = [v for v in child.variables if v.path.endswith(SEED_STATE)]
+        if getattr(child, "layers", None):
+            yield from _seed_variables(child, prefix=f"{key}/")
+        else:
+            yield from ((f"{key}:{i}", variable) for i, variable in enumerate(own))
+
+
+def restore_seed_states(model, states):
+    """Give ``model``'s seed generators the states :func:`seed_states` returned."""
+    for key, variable in _seed_variables(model):
+        if key in states:
+            variable.assign(np.asarray(states[key], dtype=variable.dtype))
+
+
+def reseed_resumed(model, random_state, epoch):
+    """Give a model from a checkpoint without seed states new random streams for resuming at ``epoch``.
+
+    Checkpoints written before they stored :func:`seed_states` hold none:
+    a model loaded from one would draw the first epoch's dropout masks,
+    crops and flips again. Here every seed generator of ``model`` gets a
+    seed derived from ``random_state`` and ``epoch``, so that resuming the
+    same checkpoint twice gives the same fit; with ``random_state=None`` the
+    seeds are fresh.
 
     Parameters
     ----------
@@ -105,10 +152,6 @@ def reseed_resumed(model, random_state, epoch):
     """
     seed = seed_from(random_state)
     rng = np.random.default_rng(None if seed is None else [seed, epoch])
-    if seed is not None:
-        import keras
-
-        keras.utils.set_random_seed(int(rng.integers(2**31 - 1)))
     for variable in model.variables:
-        if variable.path.endswith("seed_generator_state"):
+        if variable.path.endswith(SEED_STATE):
             variable.assign(np.array([rng.integers(2**31 - 1), 0], dtype=variable.dtype))

@@ -252,3 +252,45 @@ def test_skfer_train_refuses_an_output_folder_that_a_live_run_holds(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_resumed_fit_reproduces_the_uninterrupted_fit(tmp_path):
+    import keras
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("power cut")
+
+    X, y = _data()
+    params = {**TINY, "augment": True, "crop_size": 44, "dropout": 0.3, "epochs": 4, "random_state": 0}
+    whole = FERClassifier(**params).fit(X, y)
+    interrupted = {**params, "checkpoint_dir": str(tmp_path), "resume": True}
+    with pytest.raises(RuntimeError, match="power cut"):
+        FERClassifier(**interrupted, callbacks=[Crash]).fit(X, y)  # epochs 1-2 checkpointed
+    resumed = FERClassifier(**interrupted).fit(X, y)  # epochs 3-4 from the checkpoint
+    np.testing.assert_allclose(resumed.history_["loss"], whole.history_["loss"], rtol=1e-5)
+    for a, b in zip(resumed.model_.get_weights(), whole.model_.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+_DRAWS = """
+import random, sys, numpy as np, tensorflow as tf, keras
+from skfer import FERClassifier
+tf.random.set_seed(7); np.random.seed(7); random.seed(7); keras.utils.set_random_seed(7)
+_ = tf.random.uniform(()), keras.random.uniform(())
+X = np.random.default_rng(0).random((20, 2304), dtype=np.float32)
+if sys.argv[1] == "fit":
+    clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8, epochs=1, random_state=0)
+    clf.fit(X, np.arange(20) % 2)
+print(float(tf.random.uniform(())), float(keras.random.uniform(())), np.random.rand(), random.random())
+"""
+
+
+def test_a_seeded_fit_leaves_tensorflow_and_keras_generators_alone():
+    draws = {
+        mode: subprocess.run([sys.executable, "-c", _DRAWS, mode], capture_output=True, text=True,
+                             check=True).stdout.split()
+        for mode in ("fit", "no fit")
+    }
+    assert draws["fit"] == draws["no fit"] and len(draws["fit"]) == 4

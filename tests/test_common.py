@@ -108,10 +108,6 @@ EXPECTED_FAILED_CHECKS = {
             "scikeras' KerasClassifier lists ClassifierMixin after BaseEstimator; "
             "FERClassifier sets the classifier tags itself (tested in test_classifier.py)"
         ),
-        "check_classifiers_one_label_sample_weights": (
-            "scikeras drops zero-weight samples before fitting, so its error does not say "
-            "that one class is left"
-        ),
         "check_dtype_object": (
             "an object array holding a dict is refused with a message that points to "
             "PixelStringTransformer, not NumPy's 'argument must be a string or a number'"
