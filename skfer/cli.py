@@ -140,7 +140,7 @@ def _write_table(frame, output):
             json.dump(records, file, indent=2, ensure_ascii=False)
             file.write("\n")
     else:
-        frame.to_csv(sys.stdout if output is None else output, index=False)
+        frame.to_csv(sys.stdout if output in (None, "-") else output, index=False)
 
 
 def _predict(args):
@@ -252,7 +252,7 @@ def build_parser():
         "Exits with 1 when no file could be read.",
     )
     predict.add_argument("paths", nargs="+", help="image files, video files or folders")
-    predict.add_argument("-o", "--output", help="CSV file, or JSON by its extension; default: CSV on stdout")
+    predict.add_argument("-o", "--output", help="CSV file, or JSON by its extension; default (or -): CSV on stdout")
     predict.add_argument("--annotate", metavar="DIR", help="write copies of the images with boxes and labels")
     predict.add_argument("--every", type=int, default=1, metavar="N", help="use every N-th video frame")
     predict.add_argument(

@@ -255,3 +255,14 @@ def test_export_int8_calibrates_on_training_faces(onnx_model, fer_dir, tmp_path)
 
     assert done.returncode == 0, done.stderr
     assert ONNXEmotionPredictor(out).fit().precision_ == "int8"
+
+
+def test_predict_output_dash_means_standard_output(capsys, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from skfer.cli import _write_table
+
+    monkeypatch.chdir(tmp_path)
+    _write_table(pd.DataFrame({"file": ["a.png"], "Happy": [0.91234]}), "-")
+    assert capsys.readouterr().out.splitlines() == ["file,Happy", "a.png,0.9123"]
+    assert not (tmp_path / "-").exists()
