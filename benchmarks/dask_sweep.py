@@ -32,7 +32,7 @@ import numpy as np
 from distributed import Client, LocalCluster
 from sklearn.model_selection import GridSearchCV
 
-from skfer._hardware import machine
+from skfer.experiments import machine
 from skfer import FERClassifier, make_fer_pipeline
 from skfer.parallel import parallel_config
 

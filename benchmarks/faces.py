@@ -51,7 +51,7 @@ import numpy as np  # noqa: E402
 from skimage import data  # noqa: E402
 
 from skfer import load_fer2013, load_pretrained  # noqa: E402
-from skfer._hardware import machine  # noqa: E402
+from skfer.experiments import machine  # noqa: E402
 from skfer.preprocessing import FaceDetector, to_pixel_array  # noqa: E402
 from skfer.preprocessing._faces import _to_gray  # noqa: E402
 

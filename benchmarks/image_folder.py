@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from skfer._hardware import machine
+from skfer.experiments import machine
 from skfer import EMOTIONS
 from skfer.datasets import load_image_folder
 

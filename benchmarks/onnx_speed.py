@@ -61,7 +61,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from skfer._hardware import machine, versions  # noqa: E402
+from skfer.experiments import machine, versions  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
@@ -110,7 +110,7 @@ def _fer_engine():
 
 def _skfer_engines(name, onnx_file, model):
     if name.startswith("skfer_onnx"):
-        from skfer._onnx import ONNXEmotionPredictor
+        from skfer import ONNXEmotionPredictor
 
         return {name: ONNXEmotionPredictor(onnx_file).fit()}
     from skfer.pretrained import load_pretrained
@@ -153,7 +153,7 @@ def worker(name, faces_file, onnx_file, video_file, model):
                 fn(faces)
                 out[key] = {"faces_per_s": len(faces) / (time.perf_counter() - start)}
         elif command["what"] == "stream":
-            from skfer._stream import stream_emotions
+            from skfer import stream_emotions
 
             for key, model in predictors.items():
                 start = time.perf_counter()

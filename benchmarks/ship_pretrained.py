@@ -29,7 +29,7 @@ import numpy as np
 
 from skfer import EMOTIONS, FERClassifier
 from skfer._constants import N_PIXELS
-from skfer._recipes import RECIPES
+from skfer.experiments import RECIPES
 from skfer.models import load_model
 
 ROOT = Path(__file__).resolve().parents[1]

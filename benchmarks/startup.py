@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from skfer._hardware import machine
+from skfer.experiments import machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COMMANDS = {

@@ -1,6 +1,6 @@
 """Train a recipe on FER2013 Training, score it on PublicTest, record the run.
 
-A thin command over the library's main job, :func:`skfer._train.train_fer2013`
+A thin command over the library's main job, :func:`skfer.experiments.train_fer2013`
 (the code behind ``skfer train``): the same loading, training, checkpointing
 and report. It adds what a benchmark needs: a run name, any FERClassifier
 parameter with ``--param NAME=VALUE``, a wall-clock budget (``--minutes``),
@@ -32,9 +32,9 @@ import sys
 import time
 from pathlib import Path
 
-from skfer._callbacks import TimeBudget
-from skfer._recipes import DEFAULT_RECIPE, RECIPES
-from skfer._train import train_fer2013
+from skfer.experiments import TimeBudget
+from skfer.experiments import DEFAULT_RECIPE, RECIPES
+from skfer.experiments import train_fer2013
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
@@ -83,7 +83,7 @@ def main(argv=None):
         callbacks=budget, **dict(args.param),
         extra={"run_name": args.run_name, "command": shlex.join([Path(sys.executable).name, *sys.argv])},
     )
-    from skfer._evaluation import accuracy_by_tta, update_metrics
+    from skfer.experiments import accuracy_by_tta, update_metrics
     from skfer.datasets import load_fer2013
 
     update_metrics(report_dir, stopped_by_time_budget=bool(budget and budget[0].stopped))

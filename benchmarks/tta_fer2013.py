@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from skfer import load_fer2013
-from skfer._hardware import machine
+from skfer.experiments import machine
 from skfer.pretrained import DEFAULT_MODEL, ENSEMBLE, ENSEMBLE_TTA, MODELS, load_pretrained
 
 RESULTS = Path(__file__).resolve().parent / "results"

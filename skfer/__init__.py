@@ -31,7 +31,7 @@ _LAZY = {
     "MulticlassROCDisplay": ".reporting",
     "TrainingHistoryDisplay": ".reporting",
 }
-_SUBPACKAGES = ("datasets", "models", "preprocessing", "pretrained", "reporting")
+_SUBPACKAGES = ("datasets", "experiments", "models", "preprocessing", "pretrained", "reporting")
 
 __all__ = ["EMOTIONS", *sorted(_LAZY)]
 

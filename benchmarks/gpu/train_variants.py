@@ -103,11 +103,11 @@ def load_variants(path):
 def _child(args, variant):
     import keras
 
-    from skfer._callbacks import EpochSchedule
+    from skfer.experiments import EpochSchedule
     from skfer._constants import EMOTIONS
-    from skfer._evaluation import classification_scores
-    from skfer._hardware import machine, versions
-    from skfer._train import epoch_summary
+    from skfer.experiments import classification_scores
+    from skfer.experiments import machine, versions
+    from skfer.experiments import epoch_summary
     from skfer.models import ARCHITECTURES, FaceCrop, RandomAffine, SmoothedSparseCrossentropy, flops_per_image
 
     class ResidentFaces(keras.layers.Layer):
@@ -178,7 +178,7 @@ def _child(args, variant):
                           validation_data=(val, emotion[val]), callbacks=[schedule, budget], verbose=2)
     fit_s = time.perf_counter() - fit_start
 
-    from skfer._tta import tta_views  # the library's test-time views, one definition
+    from skfer.experiments import tta_views  # the library's test-time views, one definition
 
     X_val = faces[val].astype(np.float32) / 255.0
     accuracies, predictions = {}, {}
@@ -230,7 +230,7 @@ def _child(args, variant):
 
 
 def _failure(variant, returncode, log, args):
-    from skfer._hardware import machine
+    from skfer.experiments import machine
 
     tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
     return {

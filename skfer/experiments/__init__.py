@@ -1,0 +1,56 @@
+"""What experiments on FER2013 are made of: recipes, the main training job, evaluation, reports.
+
+The ``skfer`` command and the scripts in ``benchmarks/`` are built from these
+public names (imported on first use, so that ``import skfer.experiments``
+loads no TensorFlow):
+
+- recipes: :data:`RECIPES`, :data:`DEFAULT_RECIPE`, :func:`recipe`;
+- the main job behind ``skfer train``: :func:`train_fer2013`, :func:`epoch_summary`;
+- evaluation and reports: :func:`evaluation_report`, :func:`classification_scores`,
+  :func:`accuracy_by_tta`, :func:`save_report`, :func:`update_metrics`;
+- the machine a figure was measured on: :func:`machine`, :func:`versions`,
+  :func:`native_bfloat16`;
+- training callbacks a run may add: :class:`TimeBudget`, :class:`EpochSchedule`;
+- the test-time views :class:`~skfer.FERClassifier` averages: :func:`tta_views`.
+
+Examples
+--------
+>>> from skfer.experiments import DEFAULT_RECIPE, recipe
+>>> params, epochs = recipe(DEFAULT_RECIPE)
+>>> params["lr_schedule"], epochs
+('cosine', 40)
+"""
+
+import importlib
+
+#: Module of each public name, imported on first access.
+_LAZY = {
+    "RECIPES": "skfer._recipes",
+    "DEFAULT_RECIPE": "skfer._recipes",
+    "recipe": "skfer._recipes",
+    "train_fer2013": "skfer._train",
+    "epoch_summary": "skfer._train",
+    "evaluation_report": "skfer._evaluation",
+    "classification_scores": "skfer._evaluation",
+    "accuracy_by_tta": "skfer._evaluation",
+    "save_report": "skfer._evaluation",
+    "update_metrics": "skfer._evaluation",
+    "machine": "skfer._hardware",
+    "versions": "skfer._hardware",
+    "native_bfloat16": "skfer._hardware",
+    "TimeBudget": "skfer._callbacks",
+    "EpochSchedule": "skfer._callbacks",
+    "tta_views": "skfer._tta",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
