@@ -15,6 +15,10 @@ Nothing is fetched from the network: there is no intersphinx mapping.
 import os
 import re
 
+# sphinx-gallery links the names of every example, run or not, by looking them up in their
+# modules; HalvingGridSearchCV (plot_halving_search.py) is there only once this is imported.
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+
 import skfer
 
 project = "skfer"
