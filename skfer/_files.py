@@ -1,9 +1,14 @@
 """Files a run leaves behind: written whole or not at all, in a folder one run holds at a time."""
 
+import errno
 import os
 import socket
 import sys
 from pathlib import Path
+
+
+#: The errors with which a lock that another process holds is refused.
+_HELD = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK})
 
 
 def write_atomically(path, write):
@@ -85,7 +90,10 @@ class FolderLock:
         handle = open(path, "a+")
         try:
             _lock(handle)
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in _HELD:  # no lock on this file system (say, ENOLCK): not "in use"
+                handle.close()
+                raise
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()
