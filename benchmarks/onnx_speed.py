@@ -243,7 +243,7 @@ def main():
     if args.quick:
         args.rounds, args.faces, args.calls, args.frames = 1, 512, 20, 10
 
-    from skfer._onnx import export_onnx, fer2013_calibration_faces
+    from skfer.apps._onnx import export_onnx, fer2013_calibration_faces
     from skfer.datasets import load_fer2013
     from skfer.preprocessing import to_pixel_array
     from skfer.models._inference import resolve_dtype

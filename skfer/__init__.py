@@ -14,14 +14,14 @@ __version__ = "0.1.0.dev0"
 
 #: Module of each public name, imported on first access.
 _LAZY = {
-    "FERClassifier": "._classifier",
-    "FERPipeline": "._pipeline",
-    "make_fer_pipeline": "._pipeline",
-    "predict_images": "._predict",
-    "stream_emotions": "._stream",
-    "FrameEmotions": "._stream",
-    "export_onnx": "._onnx",
-    "ONNXEmotionPredictor": "._onnx",
+    "FERClassifier": ".estimator._classifier",
+    "FERPipeline": ".estimator._pipeline",
+    "make_fer_pipeline": ".estimator._pipeline",
+    "predict_images": ".apps._photos",
+    "stream_emotions": ".apps._stream",
+    "FrameEmotions": ".apps._stream",
+    "export_onnx": ".apps._onnx",
+    "ONNXEmotionPredictor": ".apps._onnx",
     "load_fer2013": ".datasets",
     "FaceDetector": ".preprocessing",
     "PixelNormalizer": ".preprocessing",

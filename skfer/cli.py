@@ -11,8 +11,8 @@ import warnings
 
 
 def _train(args):
-    from ._checkpoint import CheckpointMismatchError
-    from ._train import train_fer2013
+    from .estimator._checkpoint import CheckpointMismatchError
+    from .experiments._train import train_fer2013
 
     try:
         train_fer2013(
@@ -33,7 +33,7 @@ def _interrupted(args):
         return "skfer: interrupted."
     from pathlib import Path
 
-    from ._checkpoint import read_state
+    from .estimator._checkpoint import read_state
 
     state = read_state(Path(args.output) / "checkpoint")
     done = 0 if state is None else state["epoch"]
@@ -68,7 +68,7 @@ def _read_pipeline(path):
 
 
 def _evaluate(args):
-    from ._evaluation import save_report
+    from .experiments._evaluation import save_report
     from .datasets import load_fer2013
 
     pipe = _read_pipeline(args.model)
@@ -95,7 +95,7 @@ def _load_classifier(model):
 
         return load_pretrained()
     if str(model).lower().endswith(".onnx"):
-        from ._onnx import ONNXEmotionPredictor
+        from .apps._onnx import ONNXEmotionPredictor
 
         return ONNXEmotionPredictor(model).fit()
     return _read_pipeline(model)
@@ -144,7 +144,7 @@ def _write_table(frame, output):
 
 
 def _predict(args):
-    from ._predict import predict_images
+    from .apps._photos import predict_images
     from .preprocessing import FaceDetector
 
     if args.quiet:
@@ -170,7 +170,7 @@ def _predict(args):
 
 
 def _export(args):
-    from ._onnx import export_onnx, fer2013_calibration_faces
+    from .apps._onnx import export_onnx, fer2013_calibration_faces
 
     calibration = fer2013_calibration_faces(args.data, args.calibration) if args.int8 else None
     path = export_onnx(
@@ -199,7 +199,7 @@ def build_parser():
         description="Facial emotion recognition on FER2013 with scikit-learn and Keras.",
     )
     from . import __version__
-    from ._recipes import DEFAULT_RECIPE, RECIPES
+    from .experiments._recipes import DEFAULT_RECIPE, RECIPES
 
     parser.add_argument("--version", action="version", version=f"skfer {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")

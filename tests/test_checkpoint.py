@@ -98,7 +98,7 @@ def test_partial_fit_counts_epochs_and_never_marks_the_checkpoint_finished(tmp_p
 
 
 def test_early_stopping_and_plateau_counters_survive_a_resume(tmp_path, monkeypatch):
-    import skfer._classifier as classifier_module
+    import skfer.estimator._classifier as classifier_module
 
     X, y = _data()
     params = {**TINY, "epochs": 3, "random_state": 0, "checkpoint_dir": str(tmp_path),
@@ -161,7 +161,7 @@ def _checkpointed(tmp_path, epochs=2):
 
 @pytest.mark.parametrize("damage", ["model cut short", "model missing", "state cut short", "state empty"])
 def test_a_damaged_checkpoint_names_the_file_and_the_way_out(tmp_path, damage):
-    from skfer._checkpoint import CheckpointDamagedError
+    from skfer.estimator._checkpoint import CheckpointDamagedError
 
     params, X, y = _checkpointed(tmp_path)
     state_file = tmp_path / "state.json"
@@ -185,7 +185,7 @@ def test_a_damaged_checkpoint_names_the_file_and_the_way_out(tmp_path, damage):
 
 
 def test_a_crash_while_saving_keeps_the_last_complete_checkpoint(tmp_path, monkeypatch):
-    import skfer._checkpoint as checkpoint_module
+    import skfer.estimator._checkpoint as checkpoint_module
 
     params, X, y = _checkpointed(tmp_path, epochs=3)
     kept = json.loads((tmp_path / "state.json").read_text())
@@ -242,7 +242,7 @@ def test_a_resumed_fit_says_where_it_resumes(tmp_path, capsys):
 
 def test_skfer_train_refuses_an_output_folder_that_a_live_run_holds(tmp_path):
     from skfer._files import FolderInUseError
-    from skfer._train import train_fer2013
+    from skfer.experiments._train import train_fer2013
 
     holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:

@@ -181,7 +181,7 @@ def test_seeded_fit_leaves_global_generators_alone_and_partial_fit_does_not_rese
 
 
 def test_recipe_callbacks_watch_what_metrics_record(faces):
-    import skfer._callbacks as callbacks_module
+    import skfer.estimator._callbacks as callbacks_module
 
     X, y = faces
     clf = FERClassifier(**{**TINY, "epochs": 2}, metrics=["mse"])

@@ -247,7 +247,7 @@ def test_ctrl_c_during_training_says_how_to_resume(fer_dir, tmp_path):
 @pytest.mark.extra
 def test_export_int8_calibrates_on_training_faces(onnx_model, fer_dir, tmp_path):
     pytest.importorskip("onnxruntime")
-    from skfer._onnx import ONNXEmotionPredictor
+    from skfer.apps._onnx import ONNXEmotionPredictor
 
     pipe = onnx_model.parent / "pipe.joblib"
     out = tmp_path / "tiny-int8.onnx"

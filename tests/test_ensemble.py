@@ -3,7 +3,7 @@ from sklearn.ensemble import VotingClassifier
 from sklearn.frozen import FrozenEstimator
 
 from skfer import FERClassifier, make_fer_pipeline
-from skfer._evaluation import accuracy_by_tta
+from skfer.experiments._evaluation import accuracy_by_tta
 
 from .conftest import TINY
 

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from skfer._predict import NO_FACE, UNREADABLE, predict_images
+from skfer.apps._photos import NO_FACE, UNREADABLE, predict_images
 
 pytestmark = pytest.mark.floor
 

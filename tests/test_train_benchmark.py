@@ -23,4 +23,4 @@ def test_time_budget_stops_after_the_first_epoch_and_is_recorded(fer_dir, tmp_pa
     assert metrics["stopped_by_time_budget"] is True
     # The budget is among the saved pipeline's callbacks: it must load in another program.
     loaded = joblib.load(tmp_path / "run" / "pipeline.joblib")
-    assert type(loaded[-1].callbacks[0]).__module__ == "skfer._callbacks"
+    assert type(loaded[-1].callbacks[0]).__module__ == "skfer.estimator._callbacks"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._seeding import seeded
+from ..estimator._seeding import seeded
 
 
 def fit_dataset(classifier, dataset, *, validation_data=None):

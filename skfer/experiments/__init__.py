@@ -25,22 +25,22 @@ import importlib
 
 #: Module of each public name, imported on first access.
 _LAZY = {
-    "RECIPES": "skfer._recipes",
-    "DEFAULT_RECIPE": "skfer._recipes",
-    "recipe": "skfer._recipes",
-    "train_fer2013": "skfer._train",
-    "epoch_summary": "skfer._train",
-    "evaluation_report": "skfer._evaluation",
-    "classification_scores": "skfer._evaluation",
-    "accuracy_by_tta": "skfer._evaluation",
-    "save_report": "skfer._evaluation",
-    "update_metrics": "skfer._evaluation",
+    "RECIPES": "skfer.experiments._recipes",
+    "DEFAULT_RECIPE": "skfer.experiments._recipes",
+    "recipe": "skfer.experiments._recipes",
+    "train_fer2013": "skfer.experiments._train",
+    "epoch_summary": "skfer.experiments._train",
+    "evaluation_report": "skfer.experiments._evaluation",
+    "classification_scores": "skfer.experiments._evaluation",
+    "accuracy_by_tta": "skfer.experiments._evaluation",
+    "save_report": "skfer.experiments._evaluation",
+    "update_metrics": "skfer.experiments._evaluation",
     "machine": "skfer._hardware",
     "versions": "skfer._hardware",
     "native_bfloat16": "skfer._hardware",
-    "TimeBudget": "skfer._callbacks",
-    "EpochSchedule": "skfer._callbacks",
-    "tta_views": "skfer._tta",
+    "TimeBudget": "skfer.estimator._callbacks",
+    "EpochSchedule": "skfer.estimator._callbacks",
+    "tta_views": "skfer.models._tta",
 }
 
 __all__ = sorted(_LAZY)

@@ -5,9 +5,9 @@ from importlib import resources
 
 import numpy as np
 
-from .._classifier import FERClassifier
+from ..estimator._classifier import FERClassifier
 from .._constants import EMOTIONS, N_PIXELS
-from .._pipeline import make_fer_pipeline
+from ..estimator._pipeline import make_fer_pipeline
 from ..models._dcnn import OUTPUT_LAYER
 
 #: Model card (JSON) of each shipped model, by name.

@@ -3,7 +3,7 @@
 from sklearn.pipeline import Pipeline
 
 from ._classifier import FERClassifier
-from .preprocessing import PixelNormalizer, PixelStringTransformer
+from ..preprocessing import PixelNormalizer, PixelStringTransformer
 
 
 class FERPipeline(Pipeline):

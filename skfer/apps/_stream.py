@@ -11,15 +11,15 @@ import cv2
 import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
-from ._constants import EMOTIONS, N_PIXELS
-from ._labels import emotion_names
-from .preprocessing import FaceDetector
-from .preprocessing._faces import _UnreadableFileError
+from .._constants import EMOTIONS, N_PIXELS
+from .._labels import emotion_names
+from ..preprocessing import FaceDetector
+from ..preprocessing._faces import _UnreadableFileError
 
 
 def _default_pipeline():
     try:
-        from .pretrained import load_pretrained
+        from ..pretrained import load_pretrained
     except ImportError:
         raise ImportError(
             "No pipeline was given and skfer's pretrained model is not available "

@@ -14,7 +14,7 @@ def seed_from(random_state):
     Examples
     --------
     >>> import numpy as np
-    >>> from skfer._seeding import seed_from
+    >>> from skfer.estimator._seeding import seed_from
     >>> seed_from(3), seed_from(None), seed_from(np.random.RandomState(0)) == seed_from(np.random.RandomState(0))
     (3, None, True)
     """
@@ -35,7 +35,7 @@ def seeded(random_state):
 
     skfer's networks take every seed explicitly (initializers, dropout and
     augmentation layers from ``random_state``, batch order from
-    :class:`skfer._batches.EpochBatches`), so nothing in a fit needs a global
+    :class:`skfer.estimator._batches.EpochBatches`), so nothing in a fit needs a global
     seed; the two generators are seeded only so that code a user hands to
     the fit (a callback, a custom layer without a seed) is repeatable too.
     Their states are restored afterwards, and TensorFlow's and Keras' global
@@ -45,7 +45,7 @@ def seeded(random_state):
     Examples
     --------
     >>> import numpy as np
-    >>> from skfer._seeding import seeded
+    >>> from skfer.estimator._seeding import seeded
     >>> np.random.seed(1); expected = np.random.rand()
     >>> np.random.seed(1)
     >>> with seeded(0):
@@ -80,7 +80,7 @@ def seed_states(model):
     Examples
     --------
     >>> import keras
-    >>> from skfer._seeding import restore_seed_states, seed_states
+    >>> from skfer.estimator._seeding import restore_seed_states, seed_states
     >>> inputs = keras.Input((3,))
     >>> model = keras.Model(inputs, keras.layers.Dropout(0.5, seed=1)(inputs))
     >>> saved = seed_states(model)
@@ -138,7 +138,7 @@ def reseed_resumed(model, random_state, epoch):
     Examples
     --------
     >>> import keras
-    >>> from skfer._seeding import reseed_resumed
+    >>> from skfer.estimator._seeding import reseed_resumed
     >>> inputs = keras.Input((3,))
     >>> model = keras.Model(inputs, keras.layers.Dropout(0.5, seed=1)(inputs))
     >>> def state():

@@ -8,14 +8,14 @@ import joblib
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ._classifier import FERClassifier
+from ..estimator._classifier import FERClassifier
 from ._evaluation import save_report
-from ._files import FolderLock, write_atomically
-from ._hardware import native_bfloat16
-from ._pipeline import make_fer_pipeline
+from .._files import FolderLock, write_atomically
+from .._hardware import native_bfloat16
+from ..estimator._pipeline import make_fer_pipeline
 from ._recipes import DEFAULT_RECIPE
 from ._recipes import recipe as _recipe
-from .datasets import load_fer2013
+from ..datasets import load_fer2013
 
 
 def _subset(data, n, random_state):
@@ -48,7 +48,7 @@ def epoch_summary(history):
 
     Examples
     --------
-    >>> from skfer._train import epoch_summary
+    >>> from skfer.experiments._train import epoch_summary
     >>> epoch_summary({"loss": [2.0, 1.0, 0.9], "val_accuracy": [0.3, 0.5, 0.4],
     ...                "epoch_seconds": [None, 10.0, 12.0]})
     {'epochs_run': 3, 'best_epoch': 2, 'fit_seconds': None, 'seconds_per_epoch': 11.0}
@@ -75,7 +75,7 @@ def train_fer2013(
     ``output_dir/checkpoint`` after every epoch: calling this again with the
     same arguments after an interruption resumes from the last finished
     epoch. Other arguments (say, a quick ``subset`` run before the full one)
-    in the same folder raise :class:`skfer._checkpoint.CheckpointMismatchError`
+    in the same folder raise :class:`skfer.estimator._checkpoint.CheckpointMismatchError`
     naming what differs, unless ``restart`` is set.
 
     Parameters
@@ -86,7 +86,7 @@ def train_fer2013(
     data : str or path-like, default=None
         FER2013 CSV or its folder, as in :func:`load_fer2013`.
     recipe : str, default=DEFAULT_RECIPE
-        A named recipe of :data:`skfer._recipes.RECIPES`; ``params`` override
+        A named recipe of :data:`skfer.experiments._recipes.RECIPES`; ``params`` override
         its parameters.
     epochs : int, default=None
         Most epochs to train; None uses the recipe's.
@@ -119,12 +119,12 @@ def train_fer2013(
     ------
     skfer._files.FolderInUseError
         When another live run holds ``output_dir``.
-    skfer._checkpoint.CheckpointDamagedError
+    skfer.estimator._checkpoint.CheckpointDamagedError
         When the checkpoint to resume is cut short or unreadable.
 
     Examples
     --------
-    >>> from skfer._train import train_fer2013
+    >>> from skfer.experiments._train import train_fer2013
     >>> pipe = train_fer2013("skfer-output", epochs=2, subset=500)  # doctest: +SKIP
     """
     output_dir = Path(output_dir)

@@ -32,7 +32,7 @@ class EpochSchedule(keras.callbacks.Callback):
 
     Examples
     --------
-    >>> from skfer._callbacks import EpochSchedule
+    >>> from skfer.estimator._callbacks import EpochSchedule
     >>> schedule = EpochSchedule("cosine", 0.1, epochs=10, warmup_epochs=2)
     >>> [round(schedule.rate(epoch), 4) for epoch in (0, 1, 2, 9)]
     [0.05, 0.1, 0.1, 0.0038]
@@ -78,7 +78,7 @@ class EpochTimer(keras.callbacks.Callback):
 
     Examples
     --------
-    >>> from skfer._callbacks import EpochTimer
+    >>> from skfer.estimator._callbacks import EpochTimer
     >>> timer, logs = EpochTimer(), {}
     >>> timer.on_epoch_begin(0)
     >>> timer.on_epoch_end(0, logs)
@@ -112,7 +112,7 @@ class TimeBudget(keras.callbacks.Callback):
 
     Examples
     --------
-    >>> from skfer._callbacks import TimeBudget
+    >>> from skfer.estimator._callbacks import TimeBudget
     >>> budget = TimeBudget(minutes=90)
     >>> budget.minutes, budget.stopped
     (90, False)
@@ -140,7 +140,7 @@ def monitored_metric(metrics):
 
     Examples
     --------
-    >>> from skfer._callbacks import monitored_metric
+    >>> from skfer.estimator._callbacks import monitored_metric
     >>> monitored_metric("accuracy"), monitored_metric(["mse"])
     (('val_accuracy', 'max'), ('val_loss', 'min'))
     """
@@ -160,7 +160,7 @@ def recipe_callbacks(estimator, has_validation):
     Examples
     --------
     >>> from skfer import FERClassifier
-    >>> from skfer._callbacks import recipe_callbacks
+    >>> from skfer.estimator._callbacks import recipe_callbacks
     >>> [type(c).__name__ for c in recipe_callbacks(FERClassifier(), has_validation=True)]
     ['EpochTimer', 'EarlyStopping', 'ReduceLROnPlateau']
     >>> [type(c).__name__ for c in recipe_callbacks(FERClassifier(lr_schedule="cosine"), False)]

@@ -17,8 +17,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._constants import IMAGE_SIZE, N_PIXELS
-from .preprocessing import PixelNormalizer, PixelStringTransformer, to_pixel_array
+from .._constants import IMAGE_SIZE, N_PIXELS
+from ..preprocessing import PixelNormalizer, PixelStringTransformer, to_pixel_array
 
 #: Names of the graph's input and output, and of the metadata keys skfer writes.
 INPUT, OUTPUT = "pixels", "probabilities"
@@ -62,7 +62,7 @@ def _keras_graph(classifier, normalizer):
     """
     import keras
 
-    from .models._inference import inference_model
+    from ..models._inference import inference_model
 
     network = inference_model(classifier.model_, "float32")
     inputs = keras.Input(shape=(N_PIXELS,), name=INPUT)
@@ -102,7 +102,7 @@ def _name_output_and_describe(path, classes, takes):
     for node in model.graph.node:
         node.output[:] = [OUTPUT if name == old else name for name in node.output]
     model.graph.output[0].name = OUTPUT
-    from . import __version__
+    from .. import __version__
 
     meta = {
         _CLASSES: json.dumps(classes), _TAKES: takes, _PRECISION: "float32",
@@ -151,10 +151,10 @@ def fer2013_calibration_faces(data=None, n=512):
 
     Examples
     --------
-    >>> from skfer._onnx import fer2013_calibration_faces
+    >>> from skfer.apps._onnx import fer2013_calibration_faces
     >>> faces = fer2013_calibration_faces(n=64)  # doctest: +SKIP
     """
-    from .datasets import load_fer2013
+    from ..datasets import load_fer2013
 
     faces = load_fer2013(data, usage="Training").data
     return faces[:: max(1, len(faces) // n)][:n]

@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ._files import write_atomically
+from .._files import write_atomically
 from ._seeding import seed_states
 
 # Counters of the recipe callbacks that must survive a restart (public attributes).
@@ -38,7 +38,7 @@ class CheckpointDamagedError(ValueError):
 
     Examples
     --------
-    >>> from skfer._checkpoint import CheckpointDamagedError
+    >>> from skfer.estimator._checkpoint import CheckpointDamagedError
     >>> issubclass(CheckpointDamagedError, ValueError)
     True
     """
@@ -49,7 +49,7 @@ class CheckpointMismatchError(ValueError):
 
     Examples
     --------
-    >>> from skfer._checkpoint import CheckpointMismatchError
+    >>> from skfer.estimator._checkpoint import CheckpointMismatchError
     >>> issubclass(CheckpointMismatchError, ValueError)
     True
     """
@@ -92,7 +92,7 @@ def fingerprint(estimator, X, y):
     --------
     >>> import numpy as np
     >>> from skfer import FERClassifier
-    >>> from skfer._checkpoint import fingerprint
+    >>> from skfer.estimator._checkpoint import fingerprint
     >>> clf = FERClassifier()
     >>> clf.classes_ = np.array([0, 1])
     >>> X, y = np.zeros((4, 2304), np.float32), np.array([0, 1, 0, 1])
@@ -135,7 +135,7 @@ def differences(saved, current):
 
     Examples
     --------
-    >>> from skfer._checkpoint import differences
+    >>> from skfer.estimator._checkpoint import differences
     >>> a = {"params": {"epochs": "3"}, "classes": [], "n_samples": 10, "n_features": 4, "data_sha256": "x"}
     >>> b = {"params": {"epochs": "100"}, "classes": [], "n_samples": 20, "n_features": 4, "data_sha256": "y"}
     >>> differences(a, b)
@@ -172,7 +172,7 @@ def aligned_history(history):
 
     Examples
     --------
-    >>> from skfer._checkpoint import aligned_history
+    >>> from skfer.estimator._checkpoint import aligned_history
     >>> aligned_history({"loss": [3.0, 2.0, 1.0], "epoch_seconds": [9.5]})
     {'loss': [3.0, 2.0, 1.0], 'epoch_seconds': [None, None, 9.5]}
     """
@@ -201,7 +201,7 @@ def read_state(directory):
 
     Examples
     --------
-    >>> from skfer._checkpoint import read_state
+    >>> from skfer.estimator._checkpoint import read_state
     >>> read_state("/no/such/folder") is None
     True
     """
@@ -250,7 +250,7 @@ def load_checkpoint(directory, current, resume):
 
     Examples
     --------
-    >>> from skfer._checkpoint import load_checkpoint
+    >>> from skfer.estimator._checkpoint import load_checkpoint
     >>> load_checkpoint("/no/such/folder", {}, resume=True) is None
     True
     """
@@ -340,7 +340,7 @@ class Checkpoint(keras.callbacks.Callback):
 
     Examples
     --------
-    >>> from skfer._checkpoint import Checkpoint
+    >>> from skfer.estimator._checkpoint import Checkpoint
     >>> Checkpoint("ckpt", fingerprint={}).directory.name
     'ckpt'
     """

@@ -6,7 +6,7 @@ script) uses the same views as :class:`FERClassifier`'s ``tta`` parameter.
 
 import numpy as np
 
-from ._constants import IMAGE_SIZE
+from .._constants import IMAGE_SIZE
 
 #: Test-time augmentations ``FERClassifier(tta=...)`` accepts.
 TTA = ("flip", "ten_crop")
@@ -44,7 +44,7 @@ def tta_views(X, tta, crop_size=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from skfer._tta import tta_views
+    >>> from skfer.models._tta import tta_views
     >>> faces = np.arange(2 * 2304, dtype=np.float32).reshape(2, 2304)
     >>> [len(tta_views(faces, t, crop_size=44)) for t in (None, "flip", "ten_crop")]
     [1, 2, 10]

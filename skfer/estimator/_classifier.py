@@ -1,8 +1,8 @@
 """FERClassifier: skfer's networks as a scikit-learn classifier, through scikeras.
 
 The estimator holds the parameters and the scikit-learn API; the training
-recipe's callbacks are in :mod:`skfer._callbacks`, checkpoints in
-:mod:`skfer._checkpoint`, seeding in :mod:`skfer._seeding`, fine-tuning
+recipe's callbacks are in :mod:`skfer.estimator._callbacks`, checkpoints in
+:mod:`skfer.estimator._checkpoint`, seeding in :mod:`skfer.estimator._seeding`, fine-tuning
 helpers in :mod:`skfer.models._fine_tune` and the prediction graph in
 :mod:`skfer.models._inference`.
 """
@@ -26,22 +26,22 @@ from sklearn.utils.validation import check_is_fitted
 from ._batches import EpochBatches
 from ._callbacks import SCHEDULES, recipe_callbacks
 from ._checkpoint import Checkpoint, aligned_history, fingerprint, load_checkpoint
-from ._constants import IMAGE_SIZE, N_PIXELS
-from ._files import FolderLock
-from ._labels import align_labels
-from ._progress import EpochProgress
+from .._constants import IMAGE_SIZE, N_PIXELS
+from .._files import FolderLock
+from .._labels import align_labels
+from .._progress import EpochProgress
 from ._seeding import reseed_resumed, restore_seed_states, seed_from, seeded
-from ._tta import TTA, tta_views
-from .models import (
+from ..models._tta import TTA, tta_views
+from ..models import (
     ARCHITECTURES,
     FaceCrop,
     RandomErasing,
     SmoothedSparseCrossentropy,
     augmentation_layers,
 )
-from .models._fine_tune import freeze_blocks, transfer_body
-from .models._seeds import LayerSeeds
-from .models._inference import (
+from ..models._fine_tune import freeze_blocks, transfer_body
+from ..models._seeds import LayerSeeds
+from ..models._inference import (
     DTYPES,
     PREDICT_DTYPES,
     PREDICT_BATCH,
@@ -177,7 +177,7 @@ class FERClassifier(KerasClassifier):
         cosine from ``learning_rate`` towards 0 at ``epochs``.
         ``"onecycle"``: rise from ``learning_rate / 25`` over the first 30%
         of ``epochs``, then a cosine down (see
-        :class:`skfer._callbacks.EpochSchedule`). None keeps it constant.
+        :class:`skfer.estimator._callbacks.EpochSchedule`). None keeps it constant.
     lr_factor : float, default=0.5
         Factor of each plateau reduction.
     lr_patience : int, default=7
@@ -466,7 +466,7 @@ class FERClassifier(KerasClassifier):
     # for one reason:
     # - ``_random_state``: scikeras seeds through a TensorFlow-only context that
     #   leaves op determinism on (unseeded fits then fail); skfer seeds every
-    #   backend itself (skfer._seeding.seeded).
+    #   backend itself (skfer.estimator._seeding.seeded).
     # - ``_get_compile_kwargs``: the ``sgd_nesterov`` name, ``learning_rate``,
     #   ``weight_decay`` and the smoothed loss reach the compiled optimizer.
     # - ``_validate_data``: faces of shape (n, 48, 48[, 1]) and a face-shape error.

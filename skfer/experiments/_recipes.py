@@ -1,6 +1,6 @@
 """Named training recipes: FERClassifier parameters with the figure each one measured.
 
-``skfer train --recipe NAME`` and :func:`skfer._train.train_fer2013` start
+``skfer train --recipe NAME`` and :func:`skfer.experiments._train.train_fer2013` start
 from one of these; every figure names the run that measured it under
 ``benchmarks/results/``.
 """
@@ -92,7 +92,7 @@ def recipe(name):
 
     Examples
     --------
-    >>> from skfer._recipes import recipe
+    >>> from skfer.experiments._recipes import recipe
     >>> params, epochs = recipe("flip_shift")
     >>> params["shift"], epochs
     (0.1, 100)

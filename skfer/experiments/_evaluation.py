@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from ._files import write_atomically
-from ._hardware import machine, versions
-from ._labels import align_labels, emotion_names
+from .._files import write_atomically
+from .._hardware import machine, versions
+from .._labels import align_labels, emotion_names
 
 
 def _class_names(classes):
@@ -35,7 +35,7 @@ def data_hash(X):
 
     Examples
     --------
-    >>> from skfer._evaluation import data_hash
+    >>> from skfer.experiments._evaluation import data_hash
     >>> len(data_hash(["1 2 3"])), data_hash(["1 2 3"]) == data_hash(["1 2 4"])
     (64, False)
     """
@@ -71,7 +71,7 @@ def classification_scores(y_true, y_pred, labels):
 
     Examples
     --------
-    >>> from skfer._evaluation import classification_scores
+    >>> from skfer.experiments._evaluation import classification_scores
     >>> scores = classification_scores([3, 4], [3, 3], labels=[3, 4])
     >>> scores["accuracy"], scores["labels"], scores["confusion_matrix"]
     (0.5, ['Happy', 'Sad'], [[1, 0], [1, 0]])
@@ -120,7 +120,7 @@ def evaluation_report(estimator, X, y, *, split=None, proba=None):
     Examples
     --------
     >>> from sklearn.dummy import DummyClassifier
-    >>> from skfer._evaluation import evaluation_report
+    >>> from skfer.experiments._evaluation import evaluation_report
     >>> clf = DummyClassifier().fit([[0], [0], [0]], [3, 3, 4])
     >>> evaluation_report(clf, [[0], [0]], [3, 4], split="toy")["accuracy"]
     0.5
@@ -161,7 +161,7 @@ def accuracy_by_tta(model, X, y, ttas=(None, "flip", "ten_crop")):
 
     Examples
     --------
-    >>> from skfer._evaluation import accuracy_by_tta
+    >>> from skfer.experiments._evaluation import accuracy_by_tta
     >>> accuracy_by_tta(fitted_pipe, val.data, val.target)  # doctest: +SKIP
     {'none': 0.6707, 'flip': 0.6757, 'ten_crop': 0.6765}
     """
@@ -185,7 +185,7 @@ def update_metrics(output_dir, **entries):
     Examples
     --------
     >>> import json, pathlib, tempfile
-    >>> from skfer._evaluation import update_metrics
+    >>> from skfer.experiments._evaluation import update_metrics
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (folder / "metrics.json").write_text('{"accuracy": 0.5}')
     >>> update_metrics(folder, tta="flip")["tta"]
@@ -224,14 +224,14 @@ def save_report(estimator, X, y, output_dir, *, split=None, extra=None):
 
     Examples
     --------
-    >>> from skfer._evaluation import save_report
+    >>> from skfer.experiments._evaluation import save_report
     >>> save_report(fitted_pipe, val.data, val.target, "out", split="PublicTest")  # doctest: +SKIP
     """
     import keras
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    from .reporting import MulticlassROCDisplay, TrainingHistoryDisplay
+    from ..reporting import MulticlassROCDisplay, TrainingHistoryDisplay
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

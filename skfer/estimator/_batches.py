@@ -39,7 +39,7 @@ class EpochBatches(keras.utils.PyDataset):
     Examples
     --------
     >>> import numpy as np
-    >>> from skfer._batches import EpochBatches
+    >>> from skfer.estimator._batches import EpochBatches
     >>> X, y = np.arange(10.0)[:, None], np.arange(10)
     >>> batches = EpochBatches(X, y, None, batch_size=4, seed=0)
     >>> len(batches), batches[2][0].ravel().size
