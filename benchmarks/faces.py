@@ -53,7 +53,6 @@ from skimage import data  # noqa: E402
 from skfer import load_fer2013, load_pretrained  # noqa: E402
 from skfer.experiments import machine  # noqa: E402
 from skfer.preprocessing import FaceDetector, to_pixel_array  # noqa: E402
-from skfer.preprocessing._faces import _to_gray  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
@@ -75,11 +74,16 @@ DETECTORS = {
 PAIRED = "blazeface_conf0.5"  # the alignment and margin comparisons: the most faces found
 
 
+def gray(image):
+    """An skimage.data photo (gray, RGB or RGBA uint8) as gray uint8."""
+    return image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_RGB2GRAY)
+
+
 def face_free_photos():
     """Named gray photos without a person: skimage.data's photographs and the motorcycle pair."""
-    photos = {name: _to_gray(getattr(data, name)()) for name in FACE_FREE}
+    photos = {name: gray(getattr(data, name)()) for name in FACE_FREE}
     left, right, _ = data.stereo_motorcycle()
-    photos["motorcycle_left"], photos["motorcycle_right"] = _to_gray(left), _to_gray(right)
+    photos["motorcycle_left"], photos["motorcycle_right"] = gray(left), gray(right)
     return photos
 
 
@@ -193,7 +197,7 @@ def main():
     photos = face_free_photos()
     lfw_faces, lfw_non_faces = lfw_images()
     placed = scenes(faces, photos, args.n, rng)
-    with_faces = {name: _to_gray(getattr(data, name)()) for name in ("astronaut", "camera")}
+    with_faces = {name: gray(getattr(data, name)()) for name in ("astronaut", "camera")}
     exact = exact_crops(placed)
     exact_accuracy = float(np.mean(model.predict(exact.reshape(len(exact), -1).astype(np.float32)) == y))
 

@@ -243,10 +243,10 @@ def main():
     if args.quick:
         args.rounds, args.faces, args.calls, args.frames = 1, 512, 20, 10
 
-    from skfer.apps._onnx import export_onnx, fer2013_calibration_faces
+    from skfer import export_onnx
+    from skfer.experiments import fer2013_calibration_faces, resolve_dtype
     from skfer.datasets import load_fer2013
     from skfer.preprocessing import to_pixel_array
-    from skfer.models._inference import resolve_dtype
     from skfer.pretrained import DEFAULT_MODEL, load_pretrained
 
     args.model = args.model or DEFAULT_MODEL

@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 from skfer import EMOTIONS, FERClassifier
-from skfer._constants import N_PIXELS
 from skfer.experiments import RECIPES
 from skfer.models import load_model
 
@@ -72,7 +71,7 @@ def main(argv=None):
     # Rebuild the network from the card's parameters (as load_pretrained will)
     # and save only its weights, not the optimizer's state.
     classifier = FERClassifier(**params)
-    classifier.initialize(np.zeros((len(EMOTIONS), N_PIXELS), np.float32), np.arange(len(EMOTIONS)))
+    classifier.initialize(np.zeros((len(EMOTIONS), 48, 48), np.float32), np.arange(len(EMOTIONS)))
     classifier.model_.set_weights(load_model(args.model).get_weights())
     classifier.model_.save_weights(ROOT / "skfer" / "pretrained" / weights)
     card = {

@@ -62,7 +62,7 @@ from skimage.data import astronaut  # noqa: E402
 from skfer import FERClassifier, load_fer2013, make_fer_pipeline  # noqa: E402
 from skfer.experiments import machine, versions  # noqa: E402
 from skfer.models import ARCHITECTURES, augmentation_layers, build_dcnn, flops_per_image  # noqa: E402
-from skfer.models._inference import PREDICT_BATCH  # noqa: E402
+from skfer.experiments import PREDICT_BATCH  # noqa: E402
 from skfer.preprocessing import FaceDetector, PixelNormalizer, PixelStringTransformer  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"

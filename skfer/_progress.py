@@ -1,4 +1,4 @@
-"""Progress within each epoch: a bar on a terminal, a line every few seconds in a log."""
+"""One progress reporter for long jobs (training epochs, folders of photos): a bar on a terminal, a line every few seconds in a log."""
 
 import sys
 import time
@@ -8,7 +8,8 @@ import keras
 
 def _clock(seconds):
     seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours}:{minutes:02d}:{seconds % 60:02d}" if hours else f"{minutes}:{seconds % 60:02d}"
 
 
 def _metrics(logs, names=None):
@@ -23,13 +24,95 @@ def _metrics(logs, names=None):
     return "".join(shown)
 
 
-class EpochProgress(keras.callbacks.Callback):
-    """Report faces done, faces per second and time left, within every epoch.
+class Progress:
+    """Items done, items per second and time left, written to ``stream``.
 
-    On a terminal one line is redrawn in place; elsewhere (a log file, a
-    notebook's captured output) a new line is written every ``every_s``
-    seconds and at the end of each epoch, so a long epoch is never silent.
-    :class:`FERClassifier` uses it for ``verbose=1``.
+    On a terminal one line is redrawn in place (at most twice a second);
+    elsewhere (a log file, a notebook's captured output) a new line is
+    written after the first item, every ``every_s`` seconds and at the end,
+    so a long job is never silent. ``skfer predict`` reports files with it,
+    :class:`EpochProgress` the faces of each training epoch.
+
+    Parameters
+    ----------
+    unit : str
+        What is counted ("faces", "files").
+    every_s : float, default=10.0
+        Seconds between lines when the output is not a terminal.
+    stream : file-like, default=None
+        Where to write; ``sys.stderr`` if None.
+
+    Examples
+    --------
+    >>> import io
+    >>> from skfer._progress import Progress
+    >>> out = io.StringIO()
+    >>> progress = Progress("files", stream=out)
+    >>> progress.start(total=2, label="[predict] ")
+    >>> progress.update(1, ", 1 face")
+    >>> progress.update(2, ", 3 faces")
+    >>> out.getvalue().splitlines()[-1].startswith("[predict] 2/2 files")
+    True
+    """
+
+    def __init__(self, unit, every_s=10.0, stream=None):
+        self.unit = unit
+        self.every_s = every_s
+        self.stream = stream
+
+    def start(self, total, label=""):
+        """Begin counting ``total`` items; ``label`` starts every line."""
+        self.total, self.label = total, label
+        self._start = self._shown = time.perf_counter()
+        self._width = 0
+        self._lines = 0
+
+    def elapsed(self):
+        """Seconds since :meth:`start`."""
+        return time.perf_counter() - self._start
+
+    def left(self, done):
+        """Seconds left at the rate so far, ``done`` items in."""
+        return (self.total - done) * self.elapsed() / max(done, 1e-9)
+
+    def update(self, done, suffix="", final=None):
+        """Report ``done`` items; ``suffix`` ends the line. The last item (or ``final``) always writes."""
+        final = done >= self.total if final is None else final
+        stream = self.stream or sys.stderr
+        tty = stream.isatty()
+        now = time.perf_counter()
+        if not final and self._lines and now - self._shown < (0.5 if tty else self.every_s):
+            return
+        self._shown = now
+        rate = done / max(now - self._start, 1e-9)
+        text = (
+            f"{self.label}{done:,}/{self.total:,} {self.unit}, {rate:,.0f} {self.unit}/s"
+            + ("" if final else f", {_clock(self.left(done))} left")
+            + suffix
+        )
+        self.write(text, final)
+
+    def write(self, text, final):
+        """Write one line: redrawn in place on a terminal, appended elsewhere."""
+        stream = self.stream or sys.stderr
+        if stream.isatty():
+            stream.write("\r" + text.ljust(self._width) + ("\n" if final else ""))
+            self._width = 0 if final else len(text)
+        else:
+            stream.write(text + "\n")
+        stream.flush()
+        self._lines += 1
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """Report faces done, faces per second and time left in the epoch and in the whole run.
+
+    A Keras callback around :class:`Progress`; :class:`FERClassifier` adds it
+    for ``verbose=1`` in every entry point (``fit``, ``partial_fit``,
+    ``fit_dataset``, ``skfer train``). The run's time left is the epoch's
+    plus the epochs still to come at the mean time of the epochs finished
+    in this fit (the current epoch's projected time before the first ends);
+    early stopping can end a run sooner.
 
     Parameters
     ----------
@@ -49,6 +132,7 @@ class EpochProgress(keras.callbacks.Callback):
     >>> out = io.StringIO()
     >>> progress = EpochProgress(n_samples=100, epochs=2, stream=out)
     >>> progress.params = {"steps": 4}
+    >>> progress.on_train_begin()
     >>> progress.on_epoch_begin(0)
     >>> progress.on_epoch_end(0, {"loss": 1.5, "accuracy": 0.25})
     >>> "epoch 1/2" in out.getvalue() and "accuracy 0.2500" in out.getvalue()
@@ -62,42 +146,39 @@ class EpochProgress(keras.callbacks.Callback):
         self.every_s = every_s
         self.stream = stream
 
-    def _write(self, text, final):
-        stream = self.stream or sys.stderr
-        if stream.isatty():
-            stream.write("\r" + text.ljust(self._width) + ("\n" if final else ""))
-            self._width = len(text)
-        else:
-            stream.write(text + "\n")
-        stream.flush()
+    def on_train_begin(self, logs=None):
+        self._progress = Progress("faces", self.every_s, self.stream)
+        self._epoch_seconds = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
-        self._start = self._last = time.perf_counter()
-        self._width = 0
+        self._progress.start(self.n_samples, label=f"epoch {epoch + 1}/{self.epochs}: ")
+
+    def _run_left(self, epoch_left):
+        per_epoch = (
+            sum(self._epoch_seconds) / len(self._epoch_seconds)
+            if self._epoch_seconds
+            else self._progress.elapsed() + epoch_left
+        )
+        return epoch_left + (self.epochs - self._epoch - 1) * per_epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        now = time.perf_counter()
-        stream = self.stream or sys.stderr
-        if now - self._last < (0.5 if stream.isatty() else self.every_s):
-            return
-        self._last = now
         steps = self.params.get("steps") or 1
         done = min(self.n_samples, round(self.n_samples * (batch + 1) / steps))
-        rate = done / max(now - self._start, 1e-9)
-        left = (self.n_samples - done) / max(rate, 1e-9)
-        shown = _metrics(logs, ("loss", "accuracy"))
-        self._write(
-            f"epoch {self._epoch + 1}/{self.epochs}: {done:,}/{self.n_samples:,} faces, "
-            f"{rate:,.0f} faces/s, {_clock(left)} left{shown}",
-            final=False,
+        if done >= self.n_samples:
+            return  # the epoch's end line reports it, with validation
+        run_left = self._run_left(self._progress.left(done))
+        self._progress.update(
+            done, f" in the epoch, {_clock(run_left)} in the run{_metrics(logs, ('loss', 'accuracy'))}"
         )
 
     def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._start
+        seconds = self._progress.elapsed()
+        self._epoch_seconds.append(seconds)
         shown = _metrics({k: v for k, v in (logs or {}).items() if k != "epoch_seconds"})  # time shown already
-        self._write(
+        left = "" if epoch + 1 >= self.epochs else f", {_clock(self._run_left(0.0))} left in the run"
+        self._progress.write(
             f"epoch {epoch + 1}/{self.epochs}: {self.n_samples:,} faces in {_clock(seconds)} "
-            f"({self.n_samples / max(seconds, 1e-9):,.0f} faces/s){shown}",
+            f"({self.n_samples / max(seconds, 1e-9):,.0f} faces/s){left}{shown}",
             final=True,
         )

@@ -95,35 +95,24 @@ def _load_classifier(model):
 
         return load_pretrained()
     if str(model).lower().endswith(".onnx"):
-        from .apps._onnx import ONNXEmotionPredictor
+        from .inference._onnx import ONNXEmotionPredictor
 
         return ONNXEmotionPredictor(model).fit()
     return _read_pipeline(model)
 
 
-class _Progress:
-    """Files done, faces found and time left on stderr.
+def _file_progress():
+    """``predict_images``'s progress callback: files done, faces found and time left (skfer._progress.Progress)."""
+    from ._progress import Progress
 
-    On a terminal one line is redrawn after every file; in a log, a line
-    after the first file, then every ``every_s`` seconds, and after the last.
-    """
+    progress = Progress("files")
+    progress.start(total=None)  # the clock starts before the first file; predict_images gives the count
 
-    def __init__(self, every_s=10.0):
-        import time
+    def report(done, total, path, n_faces):
+        progress.total = total
+        progress.update(done, f", {n_faces:,} face{'' if n_faces == 1 else 's'}")
 
-        self.clock, self.every_s = time.perf_counter, every_s
-        self.start = self.shown = self.clock()
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, done, total, path, n_faces):
-        now = self.clock()
-        left = round((now - self.start) / done * (total - done))
-        line = f"[{done}/{total} files] {n_faces} faces, {left // 60}:{left % 60:02d} left"
-        if self.tty:
-            print(f"\r{line}", end="\n" if done == total else "", file=sys.stderr, flush=True)
-        elif done in (1, total) or now - self.shown >= self.every_s:
-            self.shown = now
-            print(line, file=sys.stderr, flush=True)
+    return report
 
 
 def _write_table(frame, output):
@@ -144,7 +133,7 @@ def _write_table(frame, output):
 
 
 def _predict(args):
-    from .apps._photos import predict_images
+    from .inference._photos import predict_images
     from .preprocessing import FaceDetector
 
     if args.quiet:
@@ -154,7 +143,7 @@ def _predict(args):
     pipeline = _load_classifier(args.model)
     frame = predict_images(
         args.paths, pipeline, detector=detector, every=args.every, batch_size=args.batch_size,
-        annotate_dir=args.annotate, all_files=True, progress=None if args.quiet else _Progress(),
+        annotate_dir=args.annotate, all_files=True, progress=None if args.quiet else _file_progress(),
     )
     _write_table(frame, args.output)
     n_files = len(frame["file"].unique())
@@ -170,7 +159,7 @@ def _predict(args):
 
 
 def _export(args):
-    from .apps._onnx import export_onnx, fer2013_calibration_faces
+    from .inference._onnx import export_onnx, fer2013_calibration_faces
 
     calibration = fer2013_calibration_faces(args.data, args.calibration) if args.int8 else None
     path = export_onnx(

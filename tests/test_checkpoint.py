@@ -98,7 +98,7 @@ def test_partial_fit_counts_epochs_and_never_marks_the_checkpoint_finished(tmp_p
 
 
 def test_early_stopping_and_plateau_counters_survive_a_resume(tmp_path, monkeypatch):
-    import skfer.estimator._classifier as classifier_module
+    import skfer.estimator._training as classifier_module
 
     X, y = _data()
     params = {**TINY, "epochs": 3, "random_state": 0, "checkpoint_dir": str(tmp_path),

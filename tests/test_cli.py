@@ -137,7 +137,7 @@ def test_predict_lists_every_file_with_a_status_in_clean_json(onnx_model, photos
     probabilities = [rows[0][name] for name in ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")]
     assert sum(probabilities) == pytest.approx(1, abs=1e-3)
     assert all(round(p, 4) == p for p in probabilities)
-    assert "[3/3 files] 1 faces, 0:00 left" in done.stderr
+    assert "3/3 files, " in done.stderr and "files/s, 1 face\n" in done.stderr
     assert "1 faces in 3 files; 1 without a face; 1 unreadable or failed" in done.stderr
 
 
@@ -247,7 +247,7 @@ def test_ctrl_c_during_training_says_how_to_resume(fer_dir, tmp_path):
 @pytest.mark.extra
 def test_export_int8_calibrates_on_training_faces(onnx_model, fer_dir, tmp_path):
     pytest.importorskip("onnxruntime")
-    from skfer.apps._onnx import ONNXEmotionPredictor
+    from skfer.inference._onnx import ONNXEmotionPredictor
 
     pipe = onnx_model.parent / "pipe.joblib"
     out = tmp_path / "tiny-int8.onnx"

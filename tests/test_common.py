@@ -120,9 +120,6 @@ EXPECTED_FAILED_CHECKS = {
             "an X with 0 columns is refused by the face-shape check, which names the shapes "
             "FERClassifier accepts, not with scikit-learn's '0 feature(s)' message"
         ),
-        "check_supervised_y_2d": (
-            "scikeras encodes a column-vector y without scikit-learn's DataConversionWarning"
-        ),
     },
     "FaceShapedPixelStringTransformer": {
         "check_n_features_in": (

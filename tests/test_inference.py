@@ -6,6 +6,7 @@ import pytest
 
 from skfer import FERClassifier
 from skfer.models import augmentation_layers, build_dcnn
+from skfer.inference._routine import current_predictor
 from skfer.models._inference import inference_model
 
 from .conftest import TINY
@@ -87,21 +88,21 @@ def test_auto_predict_dtype_is_bfloat16_only_where_the_cpu_computes_it(fitted, m
     clf.set_params(predict_dtype="auto")
     assert clf.predictor_.layers[2].compute_dtype == ("bfloat16" if native else "float32")
     np.testing.assert_array_equal(clf.predict_proba(X), expected)
-    assert clf._predictor() is clf.predictor_  # "auto" keeps the graph made for it
+    assert current_predictor(clf) is clf.predictor_  # "auto" keeps the graph made for it
 
 
 def test_prediction_reuses_the_graph_made_at_fit(fitted):
     clf, X, _ = fitted
     predictor = clf.predictor_
     clf.predict_proba(X[:1])
-    assert clf._predictor() is predictor  # no new graph (and no retracing) per call
+    assert current_predictor(clf) is predictor  # no new graph (and no retracing) per call
     clf.predict_dtype = "bfloat16"  # set directly, not through set_params
-    assert clf._predictor() is not predictor
+    assert current_predictor(clf) is not predictor
     clf.predict_dtype = "float32"
-    assert clf._predictor() is predictor
+    assert current_predictor(clf) is predictor
     model, other = clf.model_, FERClassifier(**TINY, random_state=1).fit(X, fitted[2])
     clf.model_ = other.model_  # a network put in by hand is the one that predicts
-    assert clf._predictor() is not predictor
+    assert current_predictor(clf) is not predictor
     np.testing.assert_allclose(clf.predict_proba(X), other.predict_proba(X), atol=1e-6)
     clf.model_ = model
 

@@ -9,7 +9,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from skfer import FERClassifier, PixelNormalizer, make_fer_pipeline
-from skfer.apps._onnx import ONNXEmotionPredictor, export_onnx
+from skfer.inference._onnx import ONNXEmotionPredictor, export_onnx
 
 from .conftest import TINY
 
@@ -109,8 +109,8 @@ def test_predictor_never_imports_tensorflow(tiny, tiny_file, tmp_path):
     script = textwrap.dedent(f"""
         import sys
         import numpy as np
-        from skfer.apps._onnx import ONNXEmotionPredictor
-        from skfer.apps._photos import predict_images
+        from skfer.inference._onnx import ONNXEmotionPredictor
+        from skfer.inference._photos import predict_images
         predictor = ONNXEmotionPredictor({str(tiny_file)!r}).fit()
         np.save({str(tmp_path / "proba.npy")!r}, predictor.predict_proba(np.load({str(tmp_path / "faces.npy")!r})))
         assert len(predict_images({str(photo)!r}, predictor)) == 1

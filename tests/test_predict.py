@@ -9,7 +9,7 @@ import pytest
 from sklearn.dummy import DummyClassifier
 
 from skfer import EMOTIONS, FERClassifier, make_fer_pipeline
-from skfer.apps._photos import predict_images
+from skfer.inference._photos import predict_images
 from skfer.preprocessing import FaceDetector
 
 from .conftest import TINY

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from skfer.apps._photos import NO_FACE, UNREADABLE, predict_images
+from skfer.inference._photos import NO_FACE, UNREADABLE, predict_images
 
 pytestmark = pytest.mark.floor
 

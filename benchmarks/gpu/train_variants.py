@@ -104,7 +104,7 @@ def _child(args, variant):
     import keras
 
     from skfer.experiments import EpochSchedule
-    from skfer._constants import EMOTIONS
+    from skfer import EMOTIONS
     from skfer.experiments import classification_scores
     from skfer.experiments import machine, versions
     from skfer.experiments import epoch_summary

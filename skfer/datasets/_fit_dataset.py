@@ -2,7 +2,9 @@
 
 import numpy as np
 
+from ..estimator._network import routed
 from ..estimator._seeding import seeded
+from ..estimator._training import BATCH_OPTIONS, DatasetData, encode_validation, train
 
 
 def fit_dataset(classifier, dataset, *, validation_data=None):
@@ -12,14 +14,15 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     This function trains the same network with the same recipe from a
     ``keras.utils.PyDataset`` instead: it builds the classifier's model for
     the dataset's classes (``classifier.initialize``, seeded by
-    ``random_state``), then runs ``model_.fit`` on the dataset for
-    ``epochs`` epochs with the classifier's optimizer, callbacks and
-    learning-rate schedule. Afterwards the classifier predicts, scores and
-    saves as if ``fit`` had trained it, and ``history_`` holds the epochs.
+    ``random_state``), then trains it through the same routine as ``fit``:
+    the classifier's optimizer, callbacks, learning-rate schedule, layer
+    freezing, ``class_weight``, progress (``verbose=1``) and checkpoints
+    (``checkpoint_dir`` and ``resume``; the dataset's file names and labels
+    identify the data). Afterwards the classifier predicts, scores and saves
+    as if ``fit`` had trained it, and ``history_`` holds the epochs.
 
     The dataset sets the batch size and the shuffling, so ``batch_size``,
-    ``shuffle``, ``validation_split``, ``class_weight`` and
-    ``checkpoint_dir`` of the classifier are not used.
+    ``shuffle`` and ``validation_split`` of the classifier are not used.
 
     Parameters
     ----------
@@ -31,8 +34,8 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
         ``dataset.classes_``, the sorted array of the class labels.
     validation_data : keras.utils.PyDataset or tuple (X_val, y_val), default=None
         Evaluated after every epoch, for early stopping and the plateau
-        schedule: a dataset like ``dataset``, or arrays with labels from
-        ``dataset.classes_``.
+        schedule: a dataset like ``dataset``, or faces and labels (the
+        labels of ``dataset.classes_``, or emotion names for FER2013's).
 
     Returns
     -------
@@ -60,17 +63,13 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     classes = np.asarray(dataset.classes_)
     if len(classes) < 2:
         raise ValueError(f"The dataset has {len(classes)} class; FERClassifier needs at least 2.")
-    if isinstance(validation_data, tuple):
-        X_val, y_val = validation_data
-        unknown = np.setdiff1d(np.unique(y_val), classes)
-        if unknown.size:
-            raise ValueError(
-                f"validation_data has labels {unknown.tolist()} that the dataset's classes "
-                f"{classes.tolist()} lack."
-            )
-        validation_data = (np.asarray(X_val), np.searchsorted(classes, y_val))
     faces, _ = dataset[0]
+    fit_args = {name: value for name, value in routed(classifier, "fit").items()
+                if name not in (*BATCH_OPTIONS, "callbacks", "validation_data")}
     with seeded(classifier.random_state):
         classifier.initialize(np.repeat(faces[:1], len(classes), axis=0), classes)
-        classifier._fit_stream(dataset, validation_data)
+        if isinstance(validation_data, tuple):  # labels in any form fit's y takes, encoded like it
+            validation_data = encode_validation(classifier, validation_data)
+        train(classifier, DatasetData(dataset), epochs=classifier.epochs,
+              validation_data=validation_data, fit_args=fit_args)
     return classifier

@@ -17,6 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .._constants import N_PIXELS
 from .._files import write_atomically
 from ._seeding import seed_states
 
@@ -70,23 +71,43 @@ def _describe(value):
     return type(value).__qualname__
 
 
-def fingerprint(estimator, X, y):
+def data_sha256(*arrays):
+    """A hash of arrays' dtypes, shapes and contents: the training data's identity in a fingerprint.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.estimator._checkpoint import data_sha256
+    >>> data_sha256(np.zeros(3), np.arange(3)) == data_sha256(np.zeros(3), np.arange(3))
+    True
+    """
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(str((array.dtype.str, array.shape)).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def fingerprint(estimator, n_samples, sha256):
     """Describe a fit: its learning parameters, classes and training data.
 
     Parameters
     ----------
     estimator : FERClassifier
         The estimator being fitted (``classes_`` set).
-    X, y : ndarray
-        The encoded training data.
+    n_samples : int
+        Faces in the training data.
+    sha256 : str
+        A hash of the training data (:func:`data_sha256`).
 
     Returns
     -------
     dict
         ``params`` (name to text), ``defaults`` (the defaults of those
-        parameters, as text), ``classes``, ``n_samples``, ``n_features``
-        and ``data_sha256`` (a hash of X and y). ``epochs`` counts only under
-        the cosine and one-cycle schedules, whose shape depends on it.
+        parameters, as text), ``classes``, ``n_samples``, ``n_features`` and
+        ``data_sha256``. ``epochs`` counts only under the cosine and
+        one-cycle schedules, whose shape depends on it.
 
     Examples
     --------
@@ -95,8 +116,7 @@ def fingerprint(estimator, X, y):
     >>> from skfer.estimator._checkpoint import fingerprint
     >>> clf = FERClassifier()
     >>> clf.classes_ = np.array([0, 1])
-    >>> X, y = np.zeros((4, 2304), np.float32), np.array([0, 1, 0, 1])
-    >>> print_ = fingerprint(clf, X, y)
+    >>> print_ = fingerprint(clf, 4, "0" * 64)
     >>> print_["n_samples"], "epochs" in print_["params"], "dropout" in print_["params"]
     (4, False, True)
     """
@@ -104,11 +124,6 @@ def fingerprint(estimator, X, y):
     skipped = set(_NOT_LEARNED)
     if params.get("lr_schedule") not in ("cosine", "onecycle"):
         skipped.add("epochs")
-    digest = hashlib.sha256()
-    for array in (X, y):
-        array = np.ascontiguousarray(array)
-        digest.update(str((array.dtype.str, array.shape)).encode())
-        digest.update(memoryview(array).cast("B"))
     described = {
         name: _describe(value)
         for name, value in sorted(params.items())
@@ -121,9 +136,9 @@ def fingerprint(estimator, X, y):
             name: _describe(signature[name].default) for name in described if name in signature
         },
         "classes": [_describe(c) for c in np.asarray(estimator.classes_).tolist()],
-        "n_samples": int(X.shape[0]),
-        "n_features": int(np.prod(X.shape[1:])),
-        "data_sha256": digest.hexdigest(),
+        "n_samples": int(n_samples),
+        "n_features": N_PIXELS,
+        "data_sha256": sha256,
     }
 
 

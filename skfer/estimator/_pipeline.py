@@ -2,8 +2,8 @@
 
 from sklearn.pipeline import Pipeline
 
-from ._classifier import FERClassifier
 from ..preprocessing import PixelNormalizer, PixelStringTransformer
+from ._classifier import FERClassifier
 
 
 class FERPipeline(Pipeline):

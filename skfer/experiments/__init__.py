@@ -9,7 +9,9 @@ loads no TensorFlow):
 - evaluation and reports: :func:`evaluation_report`, :func:`classification_scores`,
   :func:`accuracy_by_tta`, :func:`save_report`, :func:`update_metrics`;
 - the machine a figure was measured on: :func:`machine`, :func:`versions`,
-  :func:`native_bfloat16`;
+  :func:`native_bfloat16`, :func:`resolve_dtype`;
+- prediction settings benchmarks report: :data:`PREDICT_BATCH`, and the
+  faces that calibrate an 8-bit ONNX export: :func:`fer2013_calibration_faces`;
 - training callbacks a run may add: :class:`TimeBudget`, :class:`EpochSchedule`;
 - the test-time views :class:`~skfer.FERClassifier` averages: :func:`tta_views`.
 
@@ -40,7 +42,10 @@ _LAZY = {
     "native_bfloat16": "skfer._hardware",
     "TimeBudget": "skfer.estimator._callbacks",
     "EpochSchedule": "skfer.estimator._callbacks",
-    "tta_views": "skfer.models._tta",
+    "tta_views": "skfer.inference._tta",
+    "resolve_dtype": "skfer.models._inference",
+    "PREDICT_BATCH": "skfer.models._inference",
+    "fer2013_calibration_faces": "skfer.inference._onnx",
 }
 
 __all__ = sorted(_LAZY)

@@ -1,8 +1,8 @@
-"""Named training recipes: FERClassifier parameters with the figure each one measured.
+"""Named training recipes: FERClassifier parameters, epochs, and the runs that measured them.
 
-``skfer train --recipe NAME`` and :func:`skfer.experiments._train.train_fer2013` start
-from one of these; every figure names the run that measured it under
-``benchmarks/results/``.
+``skfer train --recipe NAME`` and :func:`skfer.experiments.train_fer2013`
+start from one of these. Their figures are in the runs' ``metrics.json``
+under ``benchmarks/results/`` and in the shipped models' cards.
 """
 
 #: crop_cosine's parameters, shared by the recipes built on it.
@@ -25,48 +25,40 @@ _CROP_COSINE = {
     "tta": "flip",
 }
 
-#: Recipe name -> (FERClassifier parameters, epochs, what it measured).
+#: Recipe name -> (FERClassifier parameters, epochs, what it is and where its runs' figures are).
 RECIPES = {
     "seed": (
         {},
         100,
         "the FER2013 notebook's recipe (Nadam, plateau schedule, flips, rotations, shifts, "
-        "shears and zooms): 62.27% PublicTest after 43 epochs, cut while rising "
-        "(benchmarks/results/seed_affine_gpu)",
+        "shears and zooms); runs: benchmarks/results/seed_affine_gpu",
     ),
     "flip_shift": (
         {"rotation": 0.0, "shear": 0.0, "zoom": 0.0, "shift": 0.1},
         100,
-        "the seed recipe with flips and shifts only, the shipped flip_shift model's: 66.40% "
-        "PublicTest after 100 epochs (benchmarks/results/flip_shift_gpu)",
+        "the seed recipe with flips and shifts only (the shipped flip_shift model); "
+        "runs: benchmarks/results/flip_shift_gpu",
     ),
     "crop_cosine": (
         _CROP_COSINE,
         40,
         "random 44-pixel crops and flips, AdamW with a cosine schedule, label smoothing "
-        "0.1, light dropout, flip test-time augmentation: 65.42% PublicTest after 40 "
-        "epochs (64.53% without the flip), 88 minutes in bfloat16 on a shared 2-core "
-        "Zen 5 CPU (benchmarks/results/cpu_dcnn_crop44_cosine_lightdrop_bf16_40ep); "
-        "67.57% with flips (67.07% without) after 70 epochs, the shipped crop_cosine model "
-        "(benchmarks/results/cpu_dcnn_crop_cosine_70ep)",
+        "0.1, light dropout, flip test-time augmentation (the shipped crop_cosine model, "
+        "at 70 epochs); runs: benchmarks/results/cpu_dcnn_crop44_cosine_lightdrop_bf16_40ep, "
+        "benchmarks/results/cpu_dcnn_crop_cosine_70ep",
     ),
     "crop_cosine_k3_relu": (
         {**_CROP_COSINE, "kernel_sizes": 3, "activation": "relu"},
         40,
         "crop_cosine with 3x3 convolutions in every block and ReLU instead of ELU (145 "
-        "MFLOP a face instead of 210, and faster epochs): 68.24% PublicTest with flips "
-        "after 40 epochs (67.51% without, 68.57% with ten crops), 67 minutes in bfloat16 "
-        "(100 s an epoch) on the 2-core Zen 5 CPU, shared at times "
-        "(benchmarks/results/cpu_dcnn_k3_relu_crop_cosine_40ep); 69.57% with flips "
-        "(68.82% without) after 70 epochs, the shipped default model "
-        "(benchmarks/results/cpu_dcnn_k3_relu_crop_cosine_70ep)",
+        "MFLOP a face instead of 210); the shipped default model at 70 epochs; runs: "
+        "benchmarks/results/cpu_dcnn_k3_relu_crop_cosine_40ep, "
+        "benchmarks/results/cpu_dcnn_k3_relu_crop_cosine_70ep",
     ),
 }
 
 #: The recipe ``skfer train`` uses unless told otherwise: the best PublicTest
-#: accuracy measured within the CPU budget of 40 epochs (crop_cosine_k3_relu,
-#: 68.24% with flips; crop_cosine had 65.42%, its first version 63.28% in 30
-#: epochs, the seed recipe 62.27% at 43 epochs, and flip_shift needs 100).
+#: accuracy measured within the CPU budget of 40 epochs (the runs named above).
 DEFAULT_RECIPE = "crop_cosine_k3_relu"
 
 

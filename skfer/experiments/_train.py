@@ -8,14 +8,15 @@ import joblib
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ..estimator._classifier import FERClassifier
-from ._evaluation import save_report
 from .._files import FolderLock, write_atomically
 from .._hardware import native_bfloat16
+from ..datasets import load_fer2013
+from ..estimator._checkpoint import read_state
+from ..estimator._classifier import FERClassifier
 from ..estimator._pipeline import make_fer_pipeline
+from ._evaluation import save_report
 from ._recipes import DEFAULT_RECIPE
 from ._recipes import recipe as _recipe
-from ..datasets import load_fer2013
 
 
 def _subset(data, n, random_state):
@@ -25,6 +26,16 @@ def _subset(data, n, random_state):
         data.data, data.target, train_size=n, stratify=data.target, random_state=random_state
     )
     return X, y
+
+
+def _start_or_resume(checkpoint_dir, restart):
+    """How the run begins, for its opening line: a new run, or resuming a checkpoint after epoch N."""
+    state = None if restart else read_state(checkpoint_dir)
+    if state is None:
+        return "a new run"
+    if state["finished"]:
+        return f"a finished run ({state['epoch']} epochs) is loaded from {checkpoint_dir}"
+    return f"resuming {checkpoint_dir} after epoch {state['epoch']}"
 
 
 def epoch_summary(history):
@@ -158,7 +169,8 @@ def _train_held(output_dir, *, data, recipe, epochs, subset, random_state, verbo
     pipe = make_fer_pipeline(classifier)
     if verbose:
         print(f"skfer train: recipe {recipe}, {epochs} epochs, {len(y):,} Training faces from "
-              f"{train.filename}, validated on {len(y_val):,} PublicTest faces; output in {output_dir}")
+              f"{train.filename}, validated on {len(y_val):,} PublicTest faces; output in {output_dir}; "
+              f"{_start_or_resume(output_dir / 'checkpoint', restart)}")
     start = time.perf_counter()
     pipe.fit(X, y, validation_data=(X_val, y_val))
     seconds = time.perf_counter() - start

@@ -186,7 +186,7 @@ class FaceCrop(keras.layers.Layer):
     on ``size`` x ``size`` windows drawn anywhere in the face and predicts on
     the central window, so the input stays a whole 48x48 face. Test-time
     augmentation reads the corner windows by shifting the face (see
-    :func:`skfer.models._tta.tta_views`).
+    :func:`skfer.inference._tta.tta_views`).
 
     Parameters
     ----------

@@ -5,8 +5,8 @@ from importlib import resources
 
 import numpy as np
 
-from ..estimator._classifier import FERClassifier
 from .._constants import EMOTIONS, N_PIXELS
+from ..estimator._classifier import FERClassifier
 from ..estimator._pipeline import make_fer_pipeline
 from ..models._dcnn import OUTPUT_LAYER
 
@@ -17,21 +17,16 @@ MODELS = {
     "crop_cosine_k3_relu": "fer2013_crop_cosine_k3_relu.json",
     "crop_cosine_k3_relu_40ep": "fer2013_crop_cosine_k3_relu_40ep.json",
 }
-#: The model ``load_pretrained()`` returns: the best PublicTest accuracy of a
-#: single model, crop_cosine_k3_relu's 68.82% after 70 epochs (predicting each
-#: face once; its card's ``tta=None``: flips would give 69.57% at twice the
-#: cost), against 67.51% for the same recipe's 40 epochs, crop_cosine's 67.07%
-#: and flip_shift's 66.40% (``benchmarks/results/tta_pretrained.json``).
+#: The model ``load_pretrained()`` returns: the shipped single model with the
+#: best PublicTest accuracy as it predicts by default
+#: (``benchmarks/results/tta_pretrained.json``; its card has the figures).
 DEFAULT_MODEL = "crop_cosine_k3_relu"
 #: The models ``load_pretrained("ensemble")`` averages: of every combination
-#: of two or more shipped models, the best on PublicTest (so its figure is
-#: somewhat optimistic): 70.05% with flips, against 69.57% for the default
-#: model with flips; with flips, adding flip_shift lowered every ensemble of two
-#: or more of the other models
-#: (``benchmarks/results/tta_pretrained.json``).
+#: of two or more shipped models, the best on PublicTest, so its figure is
+#: somewhat optimistic (``benchmarks/results/tta_pretrained.json``).
 ENSEMBLE = ("crop_cosine_k3_relu", "crop_cosine_k3_relu_40ep", "crop_cosine")
-#: Test-time augmentation of every member of the ensemble: flips (70.05%)
-#: beat ten crops (69.71%) and none (69.32%).
+#: Test-time augmentation of every member of the ensemble: the best of none,
+#: flips and ten crops on PublicTest (``benchmarks/results/tta_pretrained.json``).
 ENSEMBLE_TTA = "flip"
 
 
@@ -81,9 +76,8 @@ def load_pretrained(model=DEFAULT_MODEL):
     FERPipeline or VotingClassifier
         Fitted: PixelStringTransformer -> PixelNormalizer (scale to [0, 1])
         -> FERClassifier with ``predict_dtype="auto"``: bfloat16 on CPUs
-        that compute it natively (AVX512-BF16 or AMX), about 1.7 times as
-        fast as float32 for a batch (the default model: 68.93% PublicTest
-        against float32's 68.82%, 33 of 3,589 predictions differ;
+        that compute it natively (AVX512-BF16 or AMX; a few predictions
+        differ from float32's, see the model card;
         ``set_params(ferclassifier__predict_dtype="float32")`` for float32),
         float32 elsewhere. It takes FER2013 pixel strings or 48x48 grayscale
         faces with values 0-255, of shape (n, 2304), (n, 48, 48) or

@@ -151,7 +151,7 @@ def fer2013_calibration_faces(data=None, n=512):
 
     Examples
     --------
-    >>> from skfer.apps._onnx import fer2013_calibration_faces
+    >>> from skfer.inference._onnx import fer2013_calibration_faces
     >>> faces = fer2013_calibration_faces(n=64)  # doctest: +SKIP
     """
     from ..datasets import load_fer2013

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .._constants import EMOTIONS
-from ._stream import _default_pipeline, _EmotionProba, stream_emotions
 from ..preprocessing import FaceDetector
 from ..preprocessing._faces import _read_bgr, _UnreadableFileError
+from ._stream import _default_pipeline, _EmotionProba, stream_emotions
 
 #: File extensions read as images when searching folders.
 IMAGE_EXTENSIONS = frozenset(

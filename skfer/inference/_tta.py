@@ -44,7 +44,7 @@ def tta_views(X, tta, crop_size=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from skfer.models._tta import tta_views
+    >>> from skfer.inference._tta import tta_views
     >>> faces = np.arange(2 * 2304, dtype=np.float32).reshape(2, 2304)
     >>> [len(tta_views(faces, t, crop_size=44)) for t in (None, "flip", "ten_crop")]
     [1, 2, 10]

@@ -1,0 +1,111 @@
+"""The one prediction routine of FERClassifier: the prediction graph, its batches and the ``tta`` views.
+
+``predict``, ``predict_proba`` and ``score`` call :func:`probabilities`;
+``predict_images``, ``stream_emotions`` and the CLI reach it through a
+pipeline's ``predict_proba``, and ``export_onnx`` writes the same graph and
+views into the ONNX file.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils.validation import check_is_fitted
+
+from ..models._inference import PREDICT_BATCH, inference_model, predict_in_batches, resolve_dtype
+from ._tta import tta_views
+
+
+def make_predictor(estimator):
+    """Give ``estimator`` a ``predictor_`` made from ``model_`` in ``predict_dtype``, noting what it was made for."""
+    estimator.predictor_ = inference_model(estimator.model_, estimator.predict_dtype)
+    estimator._predictor_source = (estimator.predictor_, estimator.model_, resolve_dtype(estimator.predict_dtype))
+
+
+def current_predictor(estimator):
+    """``predictor_`` if it was made for ``model_`` in ``predict_dtype``, else a graph made for this call.
+
+    The check compares identities, not layers: it costs nothing next to one
+    face's prediction, and a ``model_`` replaced by hand is never predicted
+    with the old graph.
+    """
+    names = ("predict_dtype", "tta")
+    validate_parameter_constraints(
+        {name: estimator._parameter_constraints[name] for name in names},
+        {name: getattr(estimator, name) for name in names},
+        caller_name=type(estimator).__name__,
+    )
+    source = getattr(estimator, "_predictor_source", (None, None, None))
+    predictor = getattr(estimator, "predictor_", None)
+    if (
+        predictor is not None
+        and source[0] is predictor
+        and source[1] is estimator.model_
+        and source[2] == resolve_dtype(estimator.predict_dtype)
+    ):
+        return predictor
+    return inference_model(estimator.model_, estimator.predict_dtype)
+
+
+def batch_size_of(kwargs, method):
+    """The ``batch_size`` keyword, the one keyword prediction takes; any other is refused by name.
+
+    Examples
+    --------
+    >>> from skfer.inference._routine import batch_size_of
+    >>> batch_size_of({"batch_size": 64}, "predict")
+    64
+    >>> batch_size_of({"steps": 2}, "predict")
+    Traceback (most recent call last):
+    ...
+    TypeError: FERClassifier.predict takes batch_size as its only keyword (tta and predict_dtype are parameters); got ['steps'].
+    """
+    kwargs = dict(kwargs)
+    batch_size = kwargs.pop("batch_size", None)
+    if kwargs.pop("verbose", 0):
+        kwargs["verbose"] = True  # skfer's prediction prints nothing: refuse rather than ignore
+    if kwargs:
+        raise TypeError(
+            f"FERClassifier.{method} takes batch_size as its only keyword (tta and "
+            f"predict_dtype are parameters); got {sorted(kwargs)}."
+        )
+    if batch_size is not None and (not isinstance(batch_size, Integral) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    return batch_size
+
+
+def probabilities(estimator, X, batch_size=None):
+    """Class probabilities of faces ``X`` through the prediction graph, averaged over the ``tta`` views.
+
+    Parameters
+    ----------
+    estimator : FERClassifier
+        A fitted classifier.
+    X : array-like of shape (n_samples, 2304), (n_samples, 48, 48) or (n_samples, 48, 48, 1)
+        Faces, checked here like ``fit``'s.
+    batch_size : int, default=None
+        Faces per network call; ``predict__batch_size`` or 256 when None.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        Probabilities in the order of ``classes_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer import FERClassifier
+    >>> from skfer.inference._routine import probabilities
+    >>> X, y = np.zeros((4, 2304), np.float32), [0, 1, 0, 1]
+    >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8).initialize(X, y)
+    >>> probabilities(clf, X).shape
+    (4, 2)
+    """
+    check_is_fitted(estimator, "model_")
+    X, _ = estimator._check_faces(X, reset=False)
+    X = estimator.feature_encoder_.transform(X)
+    predictor = current_predictor(estimator)
+    size = batch_size or getattr(estimator, "predict__batch_size", None) or PREDICT_BATCH
+    views = tta_views(np.asarray(X, dtype=np.float32), estimator.tta, estimator.crop_size)
+    proba = sum(predict_in_batches(predictor, view, size) for view in views) / len(views)
+    return proba.reshape(-1, estimator.n_classes_)
