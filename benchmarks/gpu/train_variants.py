@@ -13,7 +13,7 @@ receives only the indices of its batch and gathers the faces on the
 device. Faces are scaled to [0, 1], as ``make_fer_pipeline`` does by
 default. The learning rate is scaled linearly with the batch size
 (``learning_rate`` is the rate at ``base_batch_size``), warms up linearly,
-then follows half a cosine (:class:`skfer.estimator._callbacks.EpochSchedule`). After
+then follows half a cosine (:class:`skfer.experiments.EpochSchedule`). After
 two epochs each process measures its epoch time and shortens its schedule,
 if it must, so that it ends (cosine at its floor) before the budget.
 
