@@ -193,7 +193,7 @@ def main(argv=None):
         faces, y = faces[:500], y[:500]
     result = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": "python benchmarks/robustness.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "command": shlex.join(["python", "benchmarks/robustness.py", *(argv if argv is not None else sys.argv[1:])]),
         "faces": int(len(y)),
         "machine": machine(),
         "versions": versions(),
