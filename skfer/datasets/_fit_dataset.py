@@ -4,7 +4,7 @@ import numpy as np
 
 from ..estimator._network import routed
 from ..estimator._seeding import seeded
-from ..estimator._training import BATCH_OPTIONS, DatasetData, encode_validation, train
+from ..estimator._training import DatasetData, encode_validation, keras_fit_args, train
 
 
 def fit_dataset(classifier, dataset, *, validation_data=None):
@@ -64,8 +64,7 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     if len(classes) < 2:
         raise ValueError(f"The dataset has {len(classes)} class; FERClassifier needs at least 2.")
     faces, _ = dataset[0]
-    fit_args = {name: value for name, value in routed(classifier, "fit").items()
-                if name not in (*BATCH_OPTIONS, "callbacks", "validation_data")}
+    fit_args = keras_fit_args(routed(classifier, "fit"))
     with seeded(classifier.random_state):
         classifier.initialize(np.repeat(faces[:1], len(classes), axis=0), classes)
         if isinstance(validation_data, tuple):  # labels in any form fit's y takes, encoded like it

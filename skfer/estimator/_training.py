@@ -12,7 +12,7 @@ import warnings
 from collections import defaultdict
 
 import numpy as np
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 from .._files import FolderLock
 from .._labels import align_labels
@@ -81,6 +81,11 @@ class ArrayData:
         return EpochBatches(self.X, self.y, self.sample_weight, self.batch_size, self.seed,
                             first_epoch=first_epoch, shuffle=self.shuffle)
 
+    def fit_inputs(self, estimator, first_epoch):
+        """The batches of a fit from ``first_epoch``, the callback that orders them, no more fit arguments."""
+        batches = self.batches(first_epoch)
+        return batches, [batches.callback()], {}
+
 
 class DatasetData:
     """Batches a ``keras.utils.PyDataset`` reads, such as :class:`skfer.datasets.FaceFolderDataset`.
@@ -121,18 +126,18 @@ class DatasetData:
 
     def class_weight(self, estimator):
         """``class_weight`` as Keras takes it, by class position; None without one."""
-        if estimator.class_weight is None:
+        weights = estimator.class_weight
+        if weights is None:
             return None
-        classes = np.asarray(estimator.classes_)
-        if estimator.class_weight == "balanced":
+        if weights == "balanced":
             target = self._named("target", 'class_weight="balanced"')
-            per_face = compute_sample_weight("balanced", target)
-            return {i: float(per_face[target == c][0]) if (target == c).any() else 1.0 for i, c in enumerate(classes)}
-        return {i: float(estimator.class_weight.get(c, 1.0)) for i, c in enumerate(classes.tolist())}
+            present = np.unique(target)
+            weights = dict(zip(present.tolist(), compute_class_weight("balanced", classes=present, y=target)))
+        return {i: float(weights.get(c, 1.0)) for i, c in enumerate(np.asarray(estimator.classes_).tolist())}
 
-    def batches(self, first_epoch):
-        """The dataset itself; its own ``on_epoch_end`` shuffles."""
-        return self.dataset
+    def fit_inputs(self, estimator, first_epoch):
+        """The dataset (it shuffles itself), no callbacks, and ``class_weight`` as a fit argument."""
+        return self.dataset, [], {"class_weight": self.class_weight(estimator)}
 
 
 def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation_data=None, fit_args=None):
@@ -150,7 +155,9 @@ def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation
     estimator : FERClassifier
         Initialized (``model_``, ``classes_``).
     data : ArrayData or DatasetData
-        The training batches.
+        The training batches. Its ``fit_inputs(estimator, first_epoch)``
+        gives ``keras.Model.fit`` the batches, the callbacks they need and
+        more fit arguments (which ``fit_args`` override).
     epochs : int
         Epochs to train.
     initial_epoch : int, default=0
@@ -211,13 +218,11 @@ def _train_held(estimator, data, epochs, initial_epoch, partial, validation_data
     if fit_args["verbose"] == 1:
         recipe.append(EpochProgress(data.n_faces, end))
         fit_args["verbose"] = 0
-    if isinstance(data, DatasetData):
-        fit_args.setdefault("class_weight", data.class_weight(estimator))
-    batches = data.batches(initial_epoch)
-    order = [batches.callback()] if isinstance(batches, EpochBatches) else []
+    batches, own_callbacks, data_args = data.fit_inputs(estimator, initial_epoch)
     history = estimator.model_.fit(
         batches, epochs=end, initial_epoch=initial_epoch, validation_data=validation_data,
-        callbacks=[*order, *user_callbacks(estimator), *recipe], shuffle=False, **fit_args,
+        callbacks=[*own_callbacks, *user_callbacks(estimator), *recipe], shuffle=False,
+        **{**data_args, **fit_args},
     )
     if initial_epoch == 0 or not hasattr(estimator, "history_"):
         estimator.history_ = defaultdict(list)
@@ -239,9 +244,9 @@ def array_data(estimator, X, y, sample_weight, options):
     """:class:`ArrayData` of faces ``X`` and labels ``y``, encoded, with ``class_weight`` in the sample weights.
 
     Faces of zero weight are left out (they could not change the fit);
-    ``options`` are the batch options (``batch_size``, ``shuffle``,
-    ``validation_split``), popped from it. ``estimator`` is initialized
-    (its encoders fitted).
+    ``options`` holds the batch options (``batch_size``, ``shuffle``,
+    ``validation_split``). ``estimator`` is initialized (its encoders
+    fitted).
 
     Examples
     --------
@@ -255,7 +260,7 @@ def array_data(estimator, X, y, sample_weight, options):
     >>> [round(float(w), 2) for w in data.sample_weight]
     [0.67, 0.67, 0.67, 2.0]
     """
-    batch_size, shuffle, split = (options.pop(name) for name in BATCH_OPTIONS)
+    batch_size, shuffle, split = (options[name] for name in BATCH_OPTIONS)
     if estimator.class_weight is not None:
         weights = compute_sample_weight(estimator.class_weight, y)
         sample_weight = weights if sample_weight is None else sample_weight * weights
@@ -269,6 +274,24 @@ def array_data(estimator, X, y, sample_weight, options):
     return ArrayData(X, y, sample_weight, batch_size, seed_from(estimator.random_state), shuffle, split)
 
 
+def keras_fit_args(options):
+    """``options`` (routed ``fit__*`` ones among them) less the batch options, ``callbacks`` and ``validation_data``.
+
+    What is left reaches ``keras.Model.fit``: the batch options shape the
+    batches, :func:`~skfer.estimator._network.user_callbacks` makes the
+    callbacks from the parameters, and the entry point encodes the
+    validation data.
+
+    Examples
+    --------
+    >>> from skfer.estimator._training import keras_fit_args
+    >>> keras_fit_args({"batch_size": 32, "callbacks": [], "validation_data": None, "verbose": 0})
+    {'verbose': 0}
+    """
+    return {name: value for name, value in options.items()
+            if name not in (*BATCH_OPTIONS, "callbacks", "validation_data")}
+
+
 def fit_arrays(estimator, X, y, sample_weight, validation_data, kwargs, *, epochs, initial_epoch, partial):
     """Train on checked faces ``X`` and labels ``y``: ``fit``'s, ``partial_fit``'s and a warm start's way in.
 
@@ -280,10 +303,8 @@ def fit_arrays(estimator, X, y, sample_weight, validation_data, kwargs, *, epoch
     """
     options = {"batch_size": estimator.batch_size, "shuffle": estimator.shuffle,
                "validation_split": estimator.validation_split, **routed(estimator, "fit"), **kwargs}
-    options.pop("callbacks", None)  # made from the parameters by user_callbacks
-    routed_validation = options.pop("validation_data", None)
     if validation_data is None:
-        validation_data = routed_validation
+        validation_data = options.get("validation_data")
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=np.float32)
         if sample_weight.shape != (len(X),):
@@ -294,7 +315,7 @@ def fit_arrays(estimator, X, y, sample_weight, validation_data, kwargs, *, epoch
     if validation_data is not None:
         validation_data = encode_validation(estimator, validation_data)
     train(estimator, data, epochs=epochs, initial_epoch=initial_epoch, partial=partial,
-          validation_data=validation_data, fit_args=options)
+          validation_data=validation_data, fit_args=keras_fit_args(options))
 
 
 def encode_validation(estimator, validation_data):
