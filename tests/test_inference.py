@@ -116,13 +116,14 @@ def test_unknown_predict_dtype_is_refused_before_training_and_at_prediction(fitt
         clf.predict(X)
 
 
-def test_prediction_leaves_the_estimator_unchanged(fitted):
+def test_prediction_and_pickling_leave_the_estimator_unchanged(fitted):
     clf, X, _ = fitted
     before = dict(vars(clf))
     proba = clf.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(clf))
+    # pickling once dropped the prediction graph from the classifier itself
     assert vars(clf).keys() == before.keys()
     assert all(vars(clf)[name] is value for name, value in before.items())
-    restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_allclose(restored.predict_proba(X), proba, atol=1e-6)
 
 

@@ -12,6 +12,7 @@ from .._constants import IMAGE_SIZE, N_PIXELS
 from .._labels import align_labels
 from ..inference._tta import TTA
 from ..models import ARCHITECTURES
+from ..inference._engine import INT8
 from ..models._inference import DTYPES, PREDICT_DTYPES
 from ._callbacks import SCHEDULES
 
@@ -55,7 +56,7 @@ PARAMETER_CONSTRAINTS = {
     "freeze_blocks": [Interval(Integral, 0, None, closed="left")],
     "checkpoint_dir": [str, os.PathLike, None],
     "resume": ["boolean", StrOptions({"if_matching"})],
-    "predict_dtype": [StrOptions(set(PREDICT_DTYPES))],
+    "predict_dtype": [StrOptions({*PREDICT_DTYPES, INT8})],
     "tta": [StrOptions(set(TTA)), None],
 }
 

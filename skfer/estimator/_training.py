@@ -17,7 +17,8 @@ from sklearn.utils.class_weight import compute_class_weight, compute_sample_weig
 from .._files import FolderLock
 from .._labels import align_labels
 from .._progress import EpochProgress
-from ..inference._routine import make_predictor
+from ..inference._engine import CALIBRATION_FACES
+from ..inference._routine import renew_predictor
 from ..models._fine_tune import freeze_blocks, transfer_body
 from ._batches import EpochBatches
 from ._callbacks import recipe_callbacks
@@ -81,6 +82,10 @@ class ArrayData:
         return EpochBatches(self.X, self.y, self.sample_weight, self.batch_size, self.seed,
                             first_epoch=first_epoch, shuffle=self.shuffle)
 
+    def faces(self):
+        """The faces trained on (what an int8 engine is calibrated on)."""
+        return self.X
+
     def fit_inputs(self, estimator, first_epoch):
         """The batches of a fit from ``first_epoch``, the callback that orders them, no more fit arguments."""
         batches = self.batches(first_epoch)
@@ -109,6 +114,17 @@ class DatasetData:
         target = getattr(dataset, "target", None)
         self.n_faces = len(target) if target is not None else len(dataset) * getattr(dataset, "batch_size", 1)
         self.validation = None
+
+    def faces(self):
+        """Faces of the dataset's first batches, as many as an int8 engine's calibration takes."""
+        batches, n = [], 0
+        for index in range(len(self.dataset)):
+            if n >= CALIBRATION_FACES:
+                break
+            batch = np.asarray(self.dataset[index][0], dtype=np.float32)
+            batches.append(batch.reshape(len(batch), -1))
+            n += len(batch)
+        return np.concatenate(batches)
 
     def _named(self, attribute, need):
         value = getattr(self.dataset, attribute, None)
@@ -148,7 +164,8 @@ def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation
     :class:`~skfer.estimator._checkpoint.Checkpoint` saves every epoch.
     ``verbose=1`` reports progress with :class:`~skfer._progress.EpochProgress`.
     Afterwards ``history_`` holds every epoch (a ``partial_fit`` or a
-    resumed fit appends) and ``predictor_`` is made for the trained model.
+    resumed fit appends) and ``predictor_`` (and, for ``predict_dtype="int8"``,
+    ``engine_``, calibrated on ``data.faces()``) is made for the trained model.
 
     Parameters
     ----------
@@ -188,7 +205,7 @@ def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation
     with FolderLock(folder) if folder is not None else contextlib.nullcontext():
         _train_held(estimator, data, epochs, initial_epoch, partial, validation_data, dict(fit_args or {}))
     estimator.history_ = defaultdict(list, aligned_history(estimator.history_))
-    make_predictor(estimator)
+    renew_predictor(estimator, data.faces)
     return estimator
 
 

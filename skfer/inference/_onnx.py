@@ -54,11 +54,12 @@ def _split(estimator):
     return classifier, normalizer, _PIXELS
 
 
-def _keras_graph(classifier, normalizer):
+def _keras_graph(classifier, normalizer, tta):
     """The classifier's float32 inference copy, with the normalizer in front as a Rescaling layer.
 
-    The classifier's test-time augmentation is part of the graph, so the file
-    predicts what the classifier predicts; one the graph cannot hold raises.
+    Test-time augmentation ``tta`` (the classifier's, for an exported file,
+    so that it predicts what the classifier predicts) is part of the graph;
+    one the graph cannot hold raises.
     """
     import keras
 
@@ -71,15 +72,15 @@ def _keras_graph(classifier, normalizer):
         check_is_fitted(normalizer)
         scale = 1.0 / float(normalizer.scale_)
         x = keras.layers.Rescaling(scale, offset=-float(normalizer.mean_) * scale)(x)
-    if classifier.tta is None:
+    if tta is None:
         outputs = network(x)
-    elif classifier.tta == "flip":  # the mean over each face and its mirror image, as predict_proba
+    elif tta == "flip":  # the mean over each face and its mirror image, as predict_proba
         faces = keras.ops.reshape(x, (-1, IMAGE_SIZE, IMAGE_SIZE))
         mirrored = keras.ops.reshape(keras.ops.flip(faces, axis=2), (-1, N_PIXELS))
         outputs = keras.layers.Average()([network(x), network(mirrored)])
     else:
         raise ValueError(
-            f"export_onnx cannot put tta={classifier.tta!r} into the ONNX graph; only tta='flip' or "
+            f"export_onnx cannot put tta={tta!r} into the ONNX graph; only tta='flip' or "
             "None. Set the classifier's tta to one of them first (set_params(tta='flip')), or "
             "predict with skfer itself."
         )
@@ -88,8 +89,8 @@ def _keras_graph(classifier, normalizer):
     return model
 
 
-def _name_output_and_describe(path, classes, takes):
-    """Rename the graph's output to ``probabilities`` and store skfer's metadata in the file."""
+def _name_output_and_describe(path, classes, takes, extra=None):
+    """Rename the graph's output to ``probabilities`` and store skfer's metadata (and ``extra``) in the file."""
     import onnx
 
     model = onnx.load(str(path))
@@ -106,7 +107,7 @@ def _name_output_and_describe(path, classes, takes):
 
     meta = {
         _CLASSES: json.dumps(classes), _TAKES: takes, _PRECISION: "float32",
-        "skfer.version": __version__,
+        "skfer.version": __version__, **(extra or {}),
     }
     for key, value in meta.items():
         model.metadata_props.add(key=key, value=value)
@@ -167,6 +168,7 @@ def _quantize_int8(path, faces, batch_size=64):
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
+        CalibrationMethod,
         QuantFormat,
         QuantType,
         quantize_static,
@@ -191,6 +193,11 @@ def _quantize_int8(path, faces, batch_size=64):
             # 7-bit weights: x86 CPUs without VNNI (AVX2 only) multiply uint8 by int8 with
             # 16-bit intermediate sums that saturate on full-range weights.
             reduce_range=True,
+            # Ranges that leave out the top 0.001% of each activation's values: on the
+            # default model 0.03 point more PublicTest accuracy than the plain min-max.
+            calibrate_method=CalibrationMethod.Percentile, extra_options={"CalibPercentile": 99.999},
+            # The softmax in float: 8-bit probabilities step by 1/255 and rows miss 1 by 0.01.
+            nodes_to_exclude=[node.name for node in onnx.load(str(prepared)).graph.node if node.op_type == "Softmax"],
         )
     model = onnx.load(str(path))
     del model.metadata_props[:]
@@ -287,7 +294,7 @@ def export_onnx(estimator, path, *, opset=None, quantize=None, calibration=None)
     _require("onnx", "export_onnx")
     classifier, normalizer, takes = _split(estimator)
     faces = _calibration_faces(estimator, calibration) if quantize == "int8" else None
-    model = _keras_graph(classifier, normalizer)
+    model = _keras_graph(classifier, normalizer, classifier.tta)
     path = Path(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tf2onnx's NumPy 2 and protobuf deprecations

@@ -13,21 +13,46 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
 from ..models._inference import PREDICT_BATCH, inference_model, predict_in_batches, resolve_dtype
+from ._engine import INT8, Int8Engine
 from ._tta import tta_views
 
 
 def make_predictor(estimator):
-    """Give ``estimator`` a ``predictor_`` made from ``model_`` in ``predict_dtype``, noting what it was made for."""
-    estimator.predictor_ = inference_model(estimator.model_, estimator.predict_dtype)
-    estimator._predictor_source = (estimator.predictor_, estimator.model_, resolve_dtype(estimator.predict_dtype))
+    """Give ``estimator`` a ``predictor_`` for ``model_`` in ``predict_dtype``, noting what it was made for.
+
+    For ``predict_dtype="int8"`` the predictor is the engine :func:`renew_predictor`
+    made for the current weights (None if there is none: prediction then
+    says so); for the others, a Keras graph over ``model_``'s own weights.
+    """
+    dtype = resolve_dtype(estimator.predict_dtype)
+    if dtype == INT8:
+        estimator.predictor_ = getattr(estimator, "engine_", None)
+    else:
+        estimator.predictor_ = inference_model(estimator.model_, dtype)
+    estimator._predictor_source = (estimator.predictor_, estimator.model_, dtype)
+
+
+def renew_predictor(estimator, faces):
+    """Make the predictors for weights that a fit (or ``initialize``) just set.
+
+    The int8 engine of the former weights is dropped; with
+    ``predict_dtype="int8"`` a new one is converted and calibrated on
+    ``faces()``, the classifier input the weights were fitted on (a function,
+    called only then).
+    """
+    estimator.__dict__.pop("engine_", None)
+    if estimator.predict_dtype == INT8:
+        estimator.engine_ = Int8Engine.from_classifier(estimator, faces())
+    make_predictor(estimator)
 
 
 def current_predictor(estimator):
-    """``predictor_`` if it was made for ``model_`` in ``predict_dtype``, else a graph made for this call.
+    """``predictor_`` if it was made for ``model_`` in ``predict_dtype``, else one made for this call.
 
     The check compares identities, not layers: it costs nothing next to one
     face's prediction, and a ``model_`` replaced by hand is never predicted
-    with the old graph.
+    with the old graph. An int8 engine can only be made by a fit (it is
+    calibrated on the fit's faces): without one for ``model_``, this raises.
     """
     names = ("predict_dtype", "tta")
     validate_parameter_constraints(
@@ -35,16 +60,18 @@ def current_predictor(estimator):
         {name: getattr(estimator, name) for name in names},
         caller_name=type(estimator).__name__,
     )
+    dtype = resolve_dtype(estimator.predict_dtype)
     source = getattr(estimator, "_predictor_source", (None, None, None))
     predictor = getattr(estimator, "predictor_", None)
-    if (
-        predictor is not None
-        and source[0] is predictor
-        and source[1] is estimator.model_
-        and source[2] == resolve_dtype(estimator.predict_dtype)
-    ):
+    if predictor is not None and source == (predictor, estimator.model_, dtype):
         return predictor
-    return inference_model(estimator.model_, estimator.predict_dtype)
+    if dtype == INT8:
+        raise ValueError(
+            'predict_dtype="int8" predicts with an 8-bit engine that a fit makes, calibrated on '
+            "its faces, and this classifier has none for its current network. Fit it with "
+            'predict_dtype="int8", or predict with predict_dtype="float32".'
+        )
+    return inference_model(estimator.model_, dtype)
 
 
 def batch_size_of(kwargs, method):

@@ -1,5 +1,6 @@
 """Load the FER2013 models shipped inside skfer, ready to predict, offline."""
 
+import hashlib
 import json
 from importlib import resources
 
@@ -8,6 +9,7 @@ import numpy as np
 from .._constants import EMOTIONS, N_PIXELS
 from ..estimator._classifier import FERClassifier
 from ..estimator._pipeline import make_fer_pipeline
+from ..inference._engine import INT8, Int8Engine
 from ..models._dcnn import OUTPUT_LAYER
 
 #: Model card (JSON) of each shipped model, by name.
@@ -30,18 +32,52 @@ ENSEMBLE = ("crop_cosine_k3_relu", "crop_cosine_k3_relu_40ep", "crop_cosine")
 ENSEMBLE_TTA = "flip"
 
 
+#: Metadata key of a shipped int8 engine: the SHA-256 of the weights file it was made from.
+WEIGHTS_SHA256 = "skfer.weights_sha256"
+
+
 def _card(name):
-    return json.loads(resources.files(__package__).joinpath(MODELS[name]).read_text("utf-8"))
+    return json.loads(_file(MODELS[name]).read_text("utf-8"))
 
 
-def _load_one(name, **params):
+def _file(name):
+    return resources.files(__package__).joinpath(name)
+
+
+def engine_file(name):
+    """The file name of model ``name``'s shipped int8 engine (``benchmarks/pretrained_int8.py`` writes it).
+
+    Examples
+    --------
+    >>> from skfer.pretrained._load import engine_file
+    >>> engine_file("crop_cosine")
+    'fer2013_crop_cosine.int8.onnx'
+    """
+    return _card(name)["weights"].replace(".weights.h5", ".int8.onnx")
+
+
+def weights_sha256(name):
+    """SHA-256 of model ``name``'s shipped weights file."""
+    return hashlib.sha256(_file(_card(name)["weights"]).read_bytes()).hexdigest()
+
+
+def _shipped_engine(name):
+    """Model ``name``'s int8 engine, checked to be made from the weights shipped beside it."""
+    engine = Int8Engine(_file(engine_file(name)).read_bytes())
+    if engine.metadata.get(WEIGHTS_SHA256) != weights_sha256(name):
+        raise RuntimeError(
+            f"skfer/pretrained/{engine_file(name)} was not made from {_card(name)['weights']}; "
+            "write it again with python benchmarks/pretrained_int8.py."
+        )
+    return engine
+
+
+def _load_one(name, predict_dtype=INT8, **params):
     card = _card(name)
-    # Shipped models predict in bfloat16 where the CPU computes it natively
-    # (figures in load_pretrained's docstring).
-    classifier = FERClassifier(**{**card["classifier_params"], "predict_dtype": "auto", **params})
+    classifier = FERClassifier(**{**card["classifier_params"], "predict_dtype": "float32", **params})
     blank = np.zeros((len(EMOTIONS), N_PIXELS), dtype=np.float32)
     classifier.initialize(blank, np.arange(len(EMOTIONS)))
-    with resources.as_file(resources.files(__package__).joinpath(card["weights"])) as weights:
+    with resources.as_file(_file(card["weights"])) as weights:
         classifier.model_.load_weights(weights)
     # The output units were trained in the order ``output_classes``; move them
     # to FER2013's label order.
@@ -49,12 +85,15 @@ def _load_one(name, **params):
     output = classifier.model_.get_layer(OUTPUT_LAYER)
     kernel, bias = output.get_weights()
     output.set_weights([kernel[:, units], bias[units]])
+    if predict_dtype == INT8:
+        classifier.engine_ = _shipped_engine(name)
+    classifier.set_params(predict_dtype=predict_dtype)
     pipeline = make_fer_pipeline(classifier)
     pipeline[:-1].fit(blank)
     return pipeline
 
 
-def load_pretrained(model=DEFAULT_MODEL):
+def load_pretrained(model=DEFAULT_MODEL, *, predict_dtype=INT8):
     """Return a FER2013 model shipped with skfer as a fitted pipeline.
 
     The weights ship inside the package, so nothing is downloaded. Each
@@ -70,16 +109,21 @@ def load_pretrained(model=DEFAULT_MODEL):
         of :data:`ENSEMBLE` (a :class:`~sklearn.ensemble.VotingClassifier` of
         :class:`~sklearn.frozen.FrozenEstimator` pipelines, already fitted),
         each predicting with :data:`ENSEMBLE_TTA`.
+    predict_dtype : {"int8", "float32", "bfloat16", "auto"}, default="int8"
+        The classifier's ``predict_dtype``. ``"int8"`` predicts with ONNX
+        Runtime on the 8-bit copy of the network shipped beside its weights
+        (checked to be made from them): several times faster than float32
+        on any x86 CPU; its PublicTest accuracy is within 0.1 point of
+        float32's (``benchmarks/results/pretrained_int8.md``), and its
+        probabilities differ from float32's in the second decimal.
+        ``"float32"`` predicts with Keras, exactly.
 
     Returns
     -------
     FERPipeline or VotingClassifier
         Fitted: PixelStringTransformer -> PixelNormalizer (scale to [0, 1])
-        -> FERClassifier with ``predict_dtype="auto"``: bfloat16 on CPUs
-        that compute it natively (AVX512-BF16 or AMX; a few predictions
-        differ from float32's, see the model card;
-        ``set_params(ferclassifier__predict_dtype="float32")`` for float32),
-        float32 elsewhere. It takes FER2013 pixel strings or 48x48 grayscale
+        -> FERClassifier with ``predict_dtype`` (change it later with
+        ``set_params(ferclassifier__predict_dtype="float32")``). It takes FER2013 pixel strings or 48x48 grayscale
         faces with values 0-255, of shape (n, 2304), (n, 48, 48) or
         (n, 48, 48, 1). ``classes_`` are FER2013's labels 0-6, the order of
         :data:`skfer.EMOTIONS` and the labels :func:`load_fer2013` returns,
@@ -107,11 +151,11 @@ def load_pretrained(model=DEFAULT_MODEL):
         from sklearn.ensemble import VotingClassifier
         from sklearn.frozen import FrozenEstimator
 
-        members = [(name, FrozenEstimator(_load_one(name, tta=ENSEMBLE_TTA))) for name in ENSEMBLE]
+        members = [(name, FrozenEstimator(_load_one(name, predict_dtype, tta=ENSEMBLE_TTA))) for name in ENSEMBLE]
         blank = np.zeros((len(EMOTIONS), N_PIXELS), dtype=np.uint8)
         return VotingClassifier(members, voting="soft").fit(blank, np.arange(len(EMOTIONS)))
     if model not in MODELS:
         raise ValueError(
             f"Unknown pretrained model {model!r}; choose one of {sorted(MODELS)} or 'ensemble'."
         )
-    return _load_one(model)
+    return _load_one(model, predict_dtype)

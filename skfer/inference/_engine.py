@@ -1,0 +1,141 @@
+"""The 8-bit ONNX Runtime engine of ``FERClassifier(predict_dtype="int8")``.
+
+It is made from the fitted network when a fit (or ``initialize``) ends,
+calibrated on that fit's faces, and kept with the classifier through
+pickling as the ONNX file's bytes. Making one needs tf2onnx and onnx
+(``pip install 'skfer[onnx]'``); running one needs onnxruntime only.
+"""
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._onnx import _CLASSES, _CLASSIFIER_INPUT, INPUT, OUTPUT, _keras_graph, _name_output_and_describe, _quantize_int8, _require
+
+#: The ``predict_dtype`` that predicts with this engine.
+INT8 = "int8"
+#: Faces, spread evenly over a fit's data, that set the 8-bit ranges.
+CALIBRATION_FACES = 512
+
+
+def check_engine_packages():
+    """Raise an ImportError naming the extra if an int8 engine cannot be made here.
+
+    Examples
+    --------
+    >>> from skfer.inference._engine import check_engine_packages
+    >>> check_engine_packages()  # doctest: +SKIP
+    """
+    for module in ("onnxruntime", "onnx", "tf2onnx"):
+        _require(module, 'FERClassifier(predict_dtype="int8")')
+
+
+def calibration_sample(X, n=CALIBRATION_FACES):
+    """``n`` faces of ``X`` spread evenly over it (all of them if fewer), as float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.inference._engine import calibration_sample
+    >>> calibration_sample(np.zeros((2000, 2304))).shape
+    (500, 2304)
+    """
+    X = np.asarray(X)
+    return np.ascontiguousarray(X[:: max(1, len(X) // n)][:n], dtype=np.float32)
+
+
+class Int8Engine:
+    """A fitted network as an 8-bit ONNX Runtime session: classifier input in, probabilities out.
+
+    Parameters
+    ----------
+    onnx_bytes : bytes
+        An ONNX file written by :func:`~skfer.export_onnx` for a classifier
+        alone (input ``"pixels"``, output ``"probabilities"``).
+
+    Attributes
+    ----------
+    classes : list
+        The classes stored in the file, in the order of its outputs.
+    metadata : dict of str to str
+        The file's metadata (skfer's keys and any ``metadata`` it was made with).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer import FERClassifier
+    >>> from skfer.inference._engine import Int8Engine
+    >>> X, y = np.random.default_rng(0).random((16, 2304), np.float32), np.arange(16) % 2
+    >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8).initialize(X, y)
+    >>> engine = Int8Engine.from_classifier(clf, X)  # doctest: +SKIP
+    >>> engine.predict_on_batch(X).shape  # doctest: +SKIP
+    (16, 2)
+    """
+
+    def __init__(self, onnx_bytes):
+        self.onnx_bytes = bytes(onnx_bytes)
+        self._start()
+
+    @classmethod
+    def from_classifier(cls, classifier, faces, metadata=None):
+        """Convert ``classifier``'s network (no ``tta``) and calibrate its 8-bit ranges on ``faces``.
+
+        Parameters
+        ----------
+        classifier : FERClassifier
+            Fitted.
+        faces : ndarray of shape (n_samples, 2304)
+            Faces as the classifier takes them (normalized); a sample of
+            :data:`CALIBRATION_FACES` of them, spread evenly, is used.
+        metadata : dict of str to str, default=None
+            More metadata for the file (e.g. the hash of the weights it was made from).
+
+        Returns
+        -------
+        Int8Engine
+            The engine.
+        """
+        check_engine_packages()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "network.onnx"
+            network = _keras_graph(classifier, None, tta=None)
+            network.export(str(path), format="onnx", verbose=False)
+            _name_output_and_describe(path, np.asarray(classifier.classes_).tolist(), _CLASSIFIER_INPUT, metadata)
+            _quantize_int8(path, calibration_sample(faces))
+            return cls(path.read_bytes())
+
+    def _start(self):
+        ort = _require("onnxruntime", 'predict_dtype="int8"')
+        self._session = ort.InferenceSession(self.onnx_bytes, providers=["CPUExecutionProvider"])
+        self.metadata = dict(self._session.get_modelmeta().custom_metadata_map)
+        self.classes = json.loads(self.metadata[_CLASSES])
+
+    def predict_on_batch(self, X):
+        """Probabilities of faces ``X`` (n, 2304) float32, read by the output's name.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, 2304)
+            Classifier input.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities.
+        """
+        (proba,) = self._session.run([OUTPUT], {INPUT: np.ascontiguousarray(X, dtype=np.float32)})
+        if proba.shape != (len(X), len(self.classes)):
+            raise RuntimeError(
+                f"The int8 engine gave probabilities of shape {proba.shape} for {len(X)} faces "
+                f"and {len(self.classes)} classes."
+            )
+        return proba
+
+    def __getstate__(self):
+        return {"onnx_bytes": self.onnx_bytes}
+
+    def __setstate__(self, state):
+        self.onnx_bytes = state["onnx_bytes"]
+        self._start()
