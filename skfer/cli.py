@@ -278,7 +278,7 @@ def build_parser():
         help="export a model's network to ONNX, to predict without TensorFlow",
         description="Write the network of a fitted pipeline (or of the pretrained model) and "
         "its pixel scaling to an ONNX file, which 'skfer predict --model FILE.onnx' and "
-        "skfer.ONNXEmotionPredictor run with onnxruntime. Needs: pip install 'skfer[onnx]'.",
+        "skfer.ONNXEmotionPredictor run with onnxruntime.",
     )
     export.add_argument("model", nargs="?", help="fitted pipeline (joblib); default: the pretrained model")
     export.add_argument("-o", "--output", default="skfer.onnx", help="ONNX file (default: %(default)s)")

@@ -87,7 +87,6 @@ def test_predict_writes_one_row_per_face(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def onnx_model(tmp_path_factory):
     """A tiny pipeline saved with joblib, exported by 'skfer export'."""
-    pytest.importorskip("tf2onnx")
     import joblib
     import numpy as np
 
@@ -119,7 +118,6 @@ def photos(tmp_path_factory):
     return folder
 
 
-@pytest.mark.extra
 def test_predict_lists_every_file_with_a_status_in_clean_json(onnx_model, photos, tmp_path):
     out = tmp_path / "faces.json"
     files = [photos / "astronaut.png", photos / "rocket.jpg", photos / "broken.png"]
@@ -141,7 +139,6 @@ def test_predict_lists_every_file_with_a_status_in_clean_json(onnx_model, photos
     assert "1 faces in 3 files; 1 without a face; 1 unreadable or failed" in done.stderr
 
 
-@pytest.mark.extra
 def test_predict_csv_rounds_probabilities_and_quiet_prints_only_the_table(onnx_model, photos):
     done = _skfer("predict", photos / "astronaut.png", "--model", onnx_model, "-q")
 
@@ -153,7 +150,6 @@ def test_predict_csv_rounds_probabilities_and_quiet_prints_only_the_table(onnx_m
         assert len(values[name].partition(".")[2]) <= 4
 
 
-@pytest.mark.extra
 def test_predict_passes_the_detector_options(onnx_model, photos):
     done = _skfer("predict", photos / "astronaut.png", "--model", onnx_model, "--min-confidence", "0.99")
 
@@ -161,7 +157,6 @@ def test_predict_passes_the_detector_options(onnx_model, photos):
     assert done.stdout.splitlines()[1].endswith(",no face")
 
 
-@pytest.mark.extra
 def test_predict_exits_1_when_no_file_could_be_read(onnx_model, photos, tmp_path):
     done = _skfer("predict", photos / "broken.png", tmp_path / "missing.png", "--model", onnx_model)
 
@@ -244,9 +239,7 @@ def test_ctrl_c_during_training_says_how_to_resume(fer_dir, tmp_path):
     assert "Traceback" not in err
 
 
-@pytest.mark.extra
 def test_export_int8_calibrates_on_training_faces(onnx_model, fer_dir, tmp_path):
-    pytest.importorskip("onnxruntime")
     from skfer.inference._onnx import ONNXEmotionPredictor
 
     pipe = onnx_model.parent / "pipe.joblib"

@@ -17,13 +17,11 @@ from .conftest import TINY
 
 @pytest.fixture(scope="module")
 def int8_fit():
-    pytest.importorskip("tf2onnx")
     rng = np.random.default_rng(0)
     X, y = rng.random((60, 2304), dtype=np.float32), np.arange(60) % 3
     return FERClassifier(**TINY, random_state=0, predict_dtype="int8").fit(X, y), X, y
 
 
-@pytest.mark.extra
 def test_a_fit_ends_with_an_engine_close_to_the_float_network(int8_fit):
     clf, X, _ = int8_fit
     clf = pickle.loads(pickle.dumps(clf))
@@ -35,7 +33,6 @@ def test_a_fit_ends_with_an_engine_close_to_the_float_network(int8_fit):
     assert not np.array_equal(int8, exact)  # it is the 8-bit network that answered
 
 
-@pytest.mark.extra
 def test_the_engine_survives_pickling_and_a_new_fit_replaces_it(int8_fit):
     clf, X, y = int8_fit
     clf = pickle.loads(pickle.dumps(clf))
@@ -47,7 +44,6 @@ def test_the_engine_survives_pickling_and_a_new_fit_replaces_it(int8_fit):
     assert "engine_" not in vars(clone(clf))
 
 
-@pytest.mark.extra
 def test_a_float_fit_drops_the_engine_and_int8_then_says_a_fit_must_make_one(int8_fit):
     clf, X, y = int8_fit
     clf = pickle.loads(pickle.dumps(clf)).set_params(predict_dtype="float32").fit(X, y)
@@ -62,7 +58,7 @@ def test_int8_without_the_converter_fails_before_training(monkeypatch, faces):
         monkeypatch.setitem(sys.modules, module, None)  # as if not installed
     X, y = faces
     clf = FERClassifier(**TINY, predict_dtype="int8")
-    with pytest.raises(ImportError, match=r'"int8"\) needs the onnx package: pip install \'skfer\[onnx\]\''):
+    with pytest.raises(ImportError, match=r'"int8"\) needs the onnx package, a dependency of skfer'):
         clf.fit(X / 255, y)
     assert not hasattr(clf, "history_")
 

@@ -13,10 +13,8 @@ from skfer.inference._onnx import ONNXEmotionPredictor, export_onnx
 
 from .conftest import TINY
 
-pytestmark = [pytest.mark.extra, pytest.mark.floor]
+pytestmark = pytest.mark.floor
 
-pytest.importorskip("onnxruntime")
-pytest.importorskip("tf2onnx")
 
 RNG = np.random.default_rng(0)
 #: Faces with pixel values 0-255, as arrays and as FER2013 pixel strings.

@@ -182,9 +182,9 @@ class FERClassifier(KerasClassifier):
         ``"int8"`` predicts with ONNX Runtime on an 8-bit copy of the network
         that every fit makes at its end, calibrated on its faces: several
         times faster on any x86 CPU, probabilities that differ from
-        float32's in the second decimal; making it needs
-        ``pip install 'skfer[onnx]'``. Weights changed by hand through
-        ``model_`` are not in the copy: predict them in float32.
+        float32's in the second decimal (the fit adds a few seconds to make
+        it). Weights changed by hand through ``model_`` are not in the copy:
+        predict them in float32.
     tta : {"flip", "ten_crop"} or None, default=None
         Test-time augmentation: average the probabilities over each face
         and its mirror image (``"flip"``), or over five crops (centre and

@@ -2,8 +2,8 @@
 
 It is made from the fitted network when a fit (or ``initialize``) ends,
 calibrated on that fit's faces, and kept with the classifier through
-pickling as the ONNX file's bytes. Making one needs tf2onnx and onnx
-(``pip install 'skfer[onnx]'``); running one needs onnxruntime only.
+pickling as the ONNX file's bytes. Making one needs tf2onnx and onnx;
+running one needs onnxruntime only (all three come with skfer).
 """
 
 import json
@@ -21,7 +21,7 @@ CALIBRATION_FACES = 512
 
 
 def check_engine_packages():
-    """Raise an ImportError naming the extra if an int8 engine cannot be made here.
+    """Raise an ImportError naming the package if an int8 engine cannot be made here (an install without dependencies).
 
     Examples
     --------
@@ -40,7 +40,7 @@ def calibration_sample(X, n=CALIBRATION_FACES):
     >>> import numpy as np
     >>> from skfer.inference._engine import calibration_sample
     >>> calibration_sample(np.zeros((2000, 2304))).shape
-    (500, 2304)
+    (512, 2304)
     """
     X = np.asarray(X)
     return np.ascontiguousarray(X[:: max(1, len(X) // n)][:n], dtype=np.float32)

@@ -25,14 +25,17 @@ INPUT, OUTPUT = "pixels", "probabilities"
 _CLASSES, _TAKES, _PRECISION = "skfer.classes", "skfer.input", "skfer.precision"
 #: What the input of an exported file holds: pixel values, or the classifier's own input.
 _PIXELS, _CLASSIFIER_INPUT = "pixels 0-255", "classifier input"
-_INSTALL = "pip install 'skfer[onnx]'"
 
 
 def _require(module, purpose):
+    """Import ``module``, a dependency of skfer that an install without dependencies may lack."""
     try:
         return __import__(module)
     except ImportError:
-        raise ImportError(f"{purpose} needs the {module} package: {_INSTALL}.") from None
+        raise ImportError(
+            f"{purpose} needs the {module} package, a dependency of skfer that is not installed "
+            f"here: pip install {module}."
+        ) from None
 
 
 def _split(estimator):
@@ -230,8 +233,8 @@ def export_onnx(estimator, path, *, opset=None, quantize=None, calibration=None)
     with the input ``"pixels"`` of shape (n, 2304), float32, and the output
     ``"probabilities"`` of shape (n, n_classes).
 
-    Needs Keras with the TensorFlow backend, tf2onnx and onnx
-    (``pip install 'skfer[onnx]'``).
+    Needs Keras with the TensorFlow backend (and tf2onnx and onnx, which
+    come with skfer).
 
     Parameters
     ----------
