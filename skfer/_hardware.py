@@ -23,6 +23,50 @@ def _cpu():
     return (models[0] if models else platform.processor()), [f for f in _SPEED_FLAGS if f in found]
 
 
+#: FP32 operations per cycle and core: two fused multiply-add units, 16 (AVX-512, as on
+#: Zen 5 and Intel server cores) or 8 (AVX2) lanes wide, two operations a lane.
+_FLOPS_PER_CYCLE = {"avx512f": 64, "avx2": 32}
+
+
+@functools.cache
+def _clock_ghz():
+    """The first core's clock from /proc/cpuinfo (``cpu MHz``), in GHz; None where it gives none."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        return None
+    clocks = [line.split(":", 1)[1] for line in cpuinfo.read_text().splitlines() if line.startswith("cpu MHz")]
+    return float(clocks[0]) / 1000 if clocks else None
+
+
+def fp32_peak_gflops():
+    """An estimate of this machine's FP32 peak: usable cores x clock x FP32 operations per cycle.
+
+    The clock is the one /proc/cpuinfo reports (a virtual machine's nominal
+    clock, not its boost); a core does 64 operations a cycle with AVX-512,
+    32 with AVX2 (two fused multiply-add units), 16 otherwise.
+
+    Returns
+    -------
+    dict or None
+        ``gflops``, ``cores``, ``ghz`` and ``flops_per_cycle``; None where
+        the clock is unknown.
+
+    Examples
+    --------
+    >>> from skfer._hardware import fp32_peak_gflops
+    >>> peak = fp32_peak_gflops()
+    >>> peak is None or peak["gflops"] == peak["cores"] * peak["ghz"] * peak["flops_per_cycle"]
+    True
+    """
+    ghz = _clock_ghz()
+    if ghz is None:
+        return None
+    _, flags = _cpu()
+    per_cycle = next((n for flag, n in _FLOPS_PER_CYCLE.items() if flag in flags), 16)
+    cores = machine()["cpu_count"]
+    return {"gflops": cores * ghz * per_cycle, "cores": cores, "ghz": ghz, "flops_per_cycle": per_cycle}
+
+
 @functools.cache
 def _gpus():
     """Names of the NVIDIA GPUs ``nvidia-smi`` lists; empty without one."""

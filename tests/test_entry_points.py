@@ -8,6 +8,7 @@ table of expected failures, and is skipped with it.
 
 import gzip
 import json
+import re
 
 import keras
 import numpy as np
@@ -16,7 +17,7 @@ from sklearn.base import clone
 
 from skfer import EMOTIONS, FERClassifier
 from skfer.datasets import fit_dataset
-from skfer.experiments import EpochSchedule, train_fer2013
+from skfer.experiments import EpochSchedule, fp32_peak_gflops, train_fer2013
 
 from .conftest import TINY
 
@@ -190,7 +191,7 @@ def test_seeded_runs_give_identical_weights(entry, data, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_skfer_train_opens_with_one_line_saying_whether_it_resumes(data, tmp_path, capsys):
+def test_skfer_train_opens_with_whether_it_resumes_and_closes_with_its_speed(data, tmp_path, capsys):
     X, y = data
     params = {k: v for k, v in TINY.items() if k != "epochs"}
     csv = _csv(tmp_path, np.round(X * 255), y)
@@ -200,8 +201,11 @@ def test_skfer_train_opens_with_one_line_saying_whether_it_resumes(data, tmp_pat
         return [line for line in capsys.readouterr().out.splitlines() if line.startswith("skfer train:")]
 
     first = opening()
-    assert len(first) == 1 and "recipe crop_cosine_k3_relu, 2 epochs" in first[0]
+    assert len(first) == 2 and "recipe crop_cosine_k3_relu, 2 epochs" in first[0]
     assert str(csv) in first[0] and "a new run" in first[0]
+    assert re.search(r"\d+ faces/s \(median epoch\), \d+ GFLOP/s", first[1])
+    if fp32_peak_gflops() is not None:
+        assert "of this CPU's estimated FP32 peak" in first[1]
     assert "a finished run (2 epochs)" in opening()[0]
     state_file = tmp_path / "run" / "checkpoint" / "state.json"
     state = json.loads(state_file.read_text())

@@ -5,11 +5,12 @@ public names (imported on first use, so that ``import skfer.experiments``
 loads no TensorFlow):
 
 - recipes: :data:`RECIPES`, :data:`DEFAULT_RECIPE`, :func:`recipe`;
-- the main job behind ``skfer train``: :func:`train_fer2013`, :func:`epoch_summary`;
+- the main job behind ``skfer train``: :func:`train_fer2013`, :func:`epoch_summary`,
+  :func:`training_throughput`;
 - evaluation and reports: :func:`evaluation_report`, :func:`classification_scores`,
   :func:`accuracy_by_tta`, :func:`save_report`, :func:`update_metrics`;
 - the machine a figure was measured on: :func:`machine`, :func:`versions`,
-  :func:`native_bfloat16`, :func:`resolve_dtype`;
+  :func:`native_bfloat16`, :func:`fp32_peak_gflops`, :func:`resolve_dtype`;
 - prediction settings benchmarks report: :data:`PREDICT_BATCH`, and the
   faces that calibrate an 8-bit ONNX export: :func:`fer2013_calibration_faces`;
 - training callbacks a run may add: :class:`TimeBudget`, :class:`EpochSchedule`;
@@ -32,6 +33,7 @@ _LAZY = {
     "recipe": "skfer.experiments._recipes",
     "train_fer2013": "skfer.experiments._train",
     "epoch_summary": "skfer.experiments._train",
+    "training_throughput": "skfer.experiments._train",
     "evaluation_report": "skfer.experiments._evaluation",
     "classification_scores": "skfer.experiments._evaluation",
     "accuracy_by_tta": "skfer.experiments._evaluation",
@@ -40,6 +42,7 @@ _LAZY = {
     "machine": "skfer._hardware",
     "versions": "skfer._hardware",
     "native_bfloat16": "skfer._hardware",
+    "fp32_peak_gflops": "skfer._hardware",
     "TimeBudget": "skfer.estimator._callbacks",
     "EpochSchedule": "skfer.estimator._callbacks",
     "tta_views": "skfer.inference._tta",

@@ -9,11 +9,12 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from .._files import FolderLock, write_atomically
-from .._hardware import native_bfloat16
+from .._hardware import fp32_peak_gflops, native_bfloat16
 from ..datasets import load_fer2013
 from ..estimator._checkpoint import read_state
 from ..estimator._classifier import FERClassifier
 from ..estimator._pipeline import make_fer_pipeline
+from ..models import flops_per_image
 from ._evaluation import save_report
 from ._recipes import DEFAULT_RECIPE
 from ._recipes import recipe as _recipe
@@ -73,6 +74,64 @@ def epoch_summary(history):
         "fit_seconds": round(sum(seconds), 1) if len(seconds) == epochs else None,
         "seconds_per_epoch": round(float(np.mean(seconds)), 2) if seconds else None,
     }
+
+
+def training_throughput(classifier, n_faces):
+    """Faces per second of a run's median epoch, and the share of this CPU's FP32 peak it reached.
+
+    A training step costs about three forward passes (the forward pass,
+    and the backward pass's two products per layer); the forward pass is
+    :func:`skfer.models.flops_per_image`. Epoch times include the
+    validation pass.
+
+    Parameters
+    ----------
+    classifier : FERClassifier
+        Fitted, with timed epochs in ``history_["epoch_seconds"]``.
+    n_faces : int
+        Training faces per epoch.
+
+    Returns
+    -------
+    dict
+        ``faces_per_s``, ``gflop_per_face`` (training), ``gflops``,
+        ``cpu_peak`` (:func:`skfer._hardware.fp32_peak_gflops`) and
+        ``share_of_peak`` (None where the peak is unknown); empty without
+        timed epochs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer import FERClassifier
+    >>> from skfer.experiments._train import training_throughput
+    >>> X, y = np.zeros((8, 2304), np.float32), np.arange(8) % 2
+    >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8, epochs=1).fit(X, y)
+    >>> sorted(training_throughput(clf, 8))
+    ['cpu_peak', 'faces_per_s', 'gflop_per_face', 'gflops', 'share_of_peak']
+    """
+    seconds = [s for s in classifier.history_.get("epoch_seconds", []) if s]
+    if not seconds:
+        return {}
+    faces_per_s = n_faces / float(np.median(seconds))
+    gflop = 3 * flops_per_image(classifier.model_) / 1e9
+    peak = fp32_peak_gflops()
+    return {
+        "faces_per_s": round(faces_per_s, 1), "gflop_per_face": round(gflop, 4),
+        "gflops": round(faces_per_s * gflop, 1), "cpu_peak": peak,
+        "share_of_peak": None if peak is None else round(faces_per_s * gflop / peak["gflops"], 3),
+    }
+
+
+def _throughput_line(throughput):
+    """``skfer train``'s closing line: faces/s and the share of the CPU's FP32 peak."""
+    line = f"skfer train: {throughput['faces_per_s']:.0f} faces/s (median epoch), {throughput['gflops']:.0f} GFLOP/s"
+    peak = throughput["cpu_peak"]
+    if peak is not None:
+        line += (
+            f", {throughput['share_of_peak']:.0%} of this CPU's estimated FP32 peak ({peak['gflops']:.0f} "
+            f"GFLOP/s: {peak['cores']} cores x {peak['ghz']:.2f} GHz x {peak['flops_per_cycle']} FLOP/cycle)"
+        )
+    return line
 
 
 def train_fer2013(
@@ -174,6 +233,9 @@ def _train_held(output_dir, *, data, recipe, epochs, subset, random_state, verbo
     start = time.perf_counter()
     pipe.fit(X, y, validation_data=(X_val, y_val))
     seconds = time.perf_counter() - start
+    throughput = training_throughput(pipe[-1], len(y))
+    if verbose and throughput:
+        print(_throughput_line(throughput))
     write_atomically(output_dir / "pipeline.joblib", lambda path: joblib.dump(pipe, path))
     write_atomically(output_dir / "model.keras", pipe[-1].model_.save)
     save_report(
@@ -187,6 +249,7 @@ def _train_held(output_dir, *, data, recipe, epochs, subset, random_state, verbo
             "train_split": "Training",
             "train_rows": int(len(y)),
             **epoch_summary(pipe[-1].history_),
+            "training_throughput": throughput,
             "fit_seconds_this_call": round(seconds, 1),
             "random_state": random_state,
             "classifier_params": json.loads(json.dumps(
