@@ -79,6 +79,11 @@ def test_pretrained_models_predict_with_their_shipped_engines(real_faces):
         np.testing.assert_allclose(model.predict_proba(faces), exact, atol=1e-6)
 
 
+def test_an_unknown_predict_dtype_is_refused_when_loading():
+    with pytest.raises(ValueError, match=r"predict_dtype must be one of \['int8', 'float32', 'bfloat16', 'auto'\]; got 'int4'"):
+        load_pretrained(predict_dtype="int4")
+
+
 def test_an_engine_not_made_from_the_shipped_weights_is_refused(monkeypatch):
     monkeypatch.setattr(_load, "weights_sha256", lambda name: "0" * 64)
     with pytest.raises(RuntimeError, match="was not made from fer2013_crop_cosine_k3_relu.weights.h5"):

@@ -11,6 +11,7 @@ from ..estimator._classifier import FERClassifier
 from ..estimator._pipeline import make_fer_pipeline
 from ..inference._engine import INT8, Int8Engine
 from ..models._dcnn import OUTPUT_LAYER
+from ..models._inference import PREDICT_DTYPES
 
 #: Model card (JSON) of each shipped model, by name.
 MODELS = {
@@ -147,6 +148,10 @@ def load_pretrained(model=DEFAULT_MODEL, *, predict_dtype=INT8):
     >>> model.predict_proba(faces).sum(axis=1).round(3)
     array([1., 1.], dtype=float32)
     """
+    if predict_dtype not in (INT8, *PREDICT_DTYPES):
+        raise ValueError(
+            f"predict_dtype must be one of {[INT8, *PREDICT_DTYPES]}; got {predict_dtype!r}."
+        )
     if model == "ensemble":
         from sklearn.ensemble import VotingClassifier
         from sklearn.frozen import FrozenEstimator
