@@ -1,5 +1,5 @@
 """The FER2013 models shipped with skfer, loaded without any download."""
 
-from ._load import DEFAULT_MODEL, ENSEMBLE, ENSEMBLE_TTA, MODELS, load_pretrained
+from ._load import DEFAULT_MODEL, MODELS, load_pretrained
 
-__all__ = ["DEFAULT_MODEL", "ENSEMBLE", "ENSEMBLE_TTA", "MODELS", "load_pretrained"]
+__all__ = ["DEFAULT_MODEL", "MODELS", "load_pretrained"]
