@@ -7,6 +7,7 @@ from skfer.models import (
     FaceCrop,
     RandomAffine,
     RandomErasing,
+    RandomPhotometric,
     augmentation_layers,
     build_dcnn,
     flops_per_image,
@@ -62,6 +63,31 @@ def test_random_erasing_replaces_one_rectangle_of_the_given_area_in_some_faces()
     for bad in ({"rate": 1.5}, {"scale": (0.3, 0.1)}, {"ratio": (0.0, 3.3)}):
         with pytest.raises(ValueError, match=f"RandomErasing's {next(iter(bad))} must be"):
             RandomErasing(**bad)
+
+
+def test_random_photometric_changes_light_focus_and_noise_within_its_strength():
+    rng = np.random.default_rng(0)
+    faces = rng.uniform(0.2, 0.8, (256, 48, 48, 1)).astype(np.float32)
+    layer = RandomPhotometric(strength=1.0, seed=0)
+    np.testing.assert_array_equal(layer(faces, training=False), faces)
+    out = np.asarray(layer(faces, training=True))
+    assert out.min() >= 0 and out.max() <= 1
+    ratio = out.reshape(256, -1).mean(axis=1) / faces.reshape(256, -1).mean(axis=1)
+    assert 0.6 < ratio.min() and ratio.max() < 1.4 and ratio.std() > 0.05  # brightness within 1 +- 0.3
+    # weaker strength, smaller changes; zero strength, none; seeded layers repeat themselves
+    weak = np.asarray(RandomPhotometric(strength=0.2, seed=0)(faces, training=True))
+    assert np.abs(weak - faces).mean() < np.abs(out - faces).mean() / 2
+    np.testing.assert_array_equal(RandomPhotometric(strength=0.0)(faces, training=True), faces)
+    np.testing.assert_array_equal(RandomPhotometric(seed=3)(faces, training=True),
+                                  RandomPhotometric(seed=3)(faces, training=True))
+    # a flat face stays flat under everything but the noise: blur and contrast keep a constant image
+    flat = np.full((64, 48, 48, 1), 0.5, np.float32)
+    quiet = RandomPhotometric(strength=1.0, seed=1)
+    centre = np.asarray(quiet(flat, training=True))[:, 10:38, 10:38]
+    assert np.abs(centre - centre.mean(axis=(1, 2, 3), keepdims=True)).mean() < 0.03
+    for bad in ({"strength": -1.0}, {"value_range": (1.0, 0.0)}):
+        with pytest.raises(ValueError, match=f"RandomPhotometric's {next(iter(bad))} must be"):
+            RandomPhotometric(**bad)
 
 
 def test_model_with_augmentation_saves_and_loads(tmp_path):

@@ -17,7 +17,13 @@ from .._labels import align_labels
 from ..inference._engine import INT8, check_engine_packages
 from ..inference._routine import batch_size_of, make_predictor, probabilities, renew_predictor
 from ..models._inference import PREDICT_DTYPES
-from ._inputs import PARAMETER_CONSTRAINTS, check_partial_fit_labels, check_rates, faces_2d
+from ._inputs import (
+    PARAMETER_CONSTRAINTS,
+    check_partial_fit_labels,
+    check_photometric_range,
+    check_rates,
+    faces_2d,
+)
 from ._network import build_network, network_params
 from ._seeding import seeded
 from ._training import fit_arrays, warm_start
@@ -42,7 +48,7 @@ class FERClassifier(KerasClassifier):
     interchangeable wherever labels are taken after ``fit``.
 
     The parameters, by concern: the **network** (``architecture`` to
-    ``activation``), **augmentation** (``augment`` to ``erasing``), the
+    ``activation``), **augmentation** (``augment`` to ``photometric``), the
     **loss and optimizer** (``loss`` to ``metrics``), the **learning-rate
     schedule and stopping** (``lr_schedule`` to ``patience``), the **training
     loop** (``epochs`` to ``train_dtype``), **continuing a fit**
@@ -91,6 +97,12 @@ class FERClassifier(KerasClassifier):
         Probability that a training face gets a random rectangle (2-33% of
         its area) replaced by noise (:class:`skfer.models.RandomErasing`).
         Acts whether or not ``augment`` is set; never at inference.
+    photometric : float, default=0.0
+        Strength of random brightness, contrast, blur and noise on training
+        faces (:class:`skfer.models.RandomPhotometric`); 1.0 reaches the
+        shifts of the robustness benchmark. It needs faces scaled to [0, 1]
+        (``PixelNormalizer(method="scale")``, the pipeline's default); fit
+        refuses others. Acts whether or not ``augment`` is set.
     loss : str or keras.losses.Loss class, default="sparse_categorical_crossentropy"
         Keras loss; a class gets the routed ``loss__*`` parameters.
     label_smoothing : float, default=0.0
@@ -253,6 +265,7 @@ class FERClassifier(KerasClassifier):
         horizontal_flip=True,
         crop_size=None,
         erasing=0.0,
+        photometric=0.0,
         loss="sparse_categorical_crossentropy",
         label_smoothing=0.0,
         class_weight=None,
@@ -313,6 +326,7 @@ class FERClassifier(KerasClassifier):
         self.horizontal_flip = horizontal_flip
         self.crop_size = crop_size
         self.erasing = erasing
+        self.photometric = photometric
         self.label_smoothing = label_smoothing
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -358,6 +372,7 @@ class FERClassifier(KerasClassifier):
     def _setup(self, X, y, classes=None):
         """Check the data, fit the encoders and build a new network; the checked data."""
         X, y = self._check_faces(X, y, reset=True)
+        check_photometric_range(self.photometric, X)
         if len(np.unique(y if classes is None else classes)) < 2:
             raise ValueError("FERClassifier needs at least 2 classes in y; got 1 class.")
         self.classes_ = None if classes is None else np.unique(np.asarray(classes))

@@ -33,6 +33,7 @@ PARAMETER_CONSTRAINTS = {
     "horizontal_flip": ["boolean"],
     "crop_size": [Interval(Integral, 8, IMAGE_SIZE, closed="both"), None],
     "erasing": [Interval(Real, 0, 1, closed="both")],
+    "photometric": [Interval(Real, 0, None, closed="left")],
     "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     "class_weight": [dict, StrOptions({"balanced"}), None],
     "optimizer": [str, type, keras.optimizers.Optimizer],
@@ -156,3 +157,23 @@ def check_partial_fit_labels(y, classes, fitted_classes=None):
     if unknown.size:
         raise ValueError(f"partial_fit: y holds {unknown.tolist()}, which classes_ {fitted_classes.tolist()} lacks.")
     return y
+
+
+def check_photometric_range(photometric, X):
+    """Refuse faces outside [0, 1] when ``photometric`` augmentation, which clips to that range, is on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.estimator._inputs import check_photometric_range
+    >>> check_photometric_range(1.0, np.full((2, 2304), 0.5))
+    >>> check_photometric_range(1.0, np.full((2, 2304), 128.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: photometric=1.0 needs faces scaled to [0, 1] (PixelNormalizer(method="scale"), the pipeline's default); X spans [128, 128].
+    """
+    if photometric and X.size and (X.min() < 0 or X.max() > 1):
+        raise ValueError(
+            f"photometric={photometric!r} needs faces scaled to [0, 1] (PixelNormalizer(method=\"scale\"), "
+            f"the pipeline's default); X spans [{X.min():.3g}, {X.max():.3g}]."
+        )

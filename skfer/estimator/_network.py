@@ -5,7 +5,14 @@ from collections.abc import Mapping
 
 import keras
 
-from ..models import ARCHITECTURES, FaceCrop, RandomErasing, SmoothedSparseCrossentropy, augmentation_layers
+from ..models import (
+    ARCHITECTURES,
+    FaceCrop,
+    RandomErasing,
+    RandomPhotometric,
+    SmoothedSparseCrossentropy,
+    augmentation_layers,
+)
 from ..models._inference import DTYPES
 from ..models._seeds import LayerSeeds
 from ._seeding import seed_from
@@ -62,6 +69,8 @@ def build_network(estimator, n_classes):
         )
     if estimator.crop_size is not None:
         augmentation = [*augmentation, FaceCrop(estimator.crop_size, seed=seeds.next(), name="crop")]
+    if estimator.photometric:
+        augmentation = [*augmentation, RandomPhotometric(estimator.photometric, seed=seeds.next(), name="photometric")]
     if estimator.erasing:
         augmentation = [*augmentation, RandomErasing(estimator.erasing, seed=seeds.next(), name="erasing")]
     model = ARCHITECTURES[estimator.architecture](

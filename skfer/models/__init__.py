@@ -1,6 +1,6 @@
 """Keras 3 model builders, layers and losses (backend-agnostic)."""
 
-from ._augmentation import FaceCrop, RandomAffine, RandomErasing, augmentation_layers
+from ._augmentation import FaceCrop, RandomAffine, RandomErasing, RandomPhotometric, augmentation_layers
 from ._dcnn import build_dcnn
 from ._losses import SmoothedSparseCrossentropy
 from ._resnet import build_resnet
@@ -13,6 +13,7 @@ __all__ = [
     "FaceCrop",
     "RandomAffine",
     "RandomErasing",
+    "RandomPhotometric",
     "SmoothedSparseCrossentropy",
     "augmentation_layers",
     "build_dcnn",

@@ -325,3 +325,95 @@ class RandomErasing(keras.layers.Layer):
         config = super().get_config()
         config.update(rate=self.rate, scale=self.scale, ratio=self.ratio, seed=self.seed)
         return config
+
+
+#: Largest change of each kind at ``strength=1``: brightness and contrast factors 1 +- 0.3, the
+#: weight of a sigma-1 Gaussian blur, and the standard deviation of the noise (10 of 255 levels).
+_PHOTOMETRIC_RANGE = {"brightness": 0.3, "contrast": 0.3, "blur": 1.0, "noise": 10 / 255}
+
+
+def _gaussian_kernel(sigma=1.0, radius=2):
+    """A normalized 2-D Gaussian kernel of shape (2 * radius + 1, 2 * radius + 1, 1, 1)."""
+    taps = [math.exp(-(i * i) / (2 * sigma * sigma)) for i in range(-radius, radius + 1)]
+    kernel = [[a * b for b in taps] for a in taps]
+    total = sum(map(sum, kernel))
+    return ops.reshape(ops.convert_to_tensor(kernel, dtype="float32") / total, (2 * radius + 1, 2 * radius + 1, 1, 1))
+
+
+@keras.saving.register_keras_serializable(package="skfer")
+class RandomPhotometric(keras.layers.Layer):
+    """Random brightness, contrast, blur and noise for each face in training.
+
+    Faces are photographed in other light, focus and sensors than FER2013's:
+    each training face gets, in this order, a brightness factor and a
+    contrast factor drawn from ``1 +- 0.3 * strength``, a mix with its
+    Gaussian blur (sigma 1) weighted by a draw from ``[0, strength]``, and
+    Gaussian noise whose standard deviation is drawn from ``[0, 10 / 255 *
+    strength]`` of ``value_range``; the result is clipped to
+    ``value_range``. At ``strength=1`` the largest changes are the shifts
+    of ``benchmarks/robustness.py``. It acts only when called with
+    ``training=True``.
+
+    Parameters
+    ----------
+    strength : float, default=1.0
+        Scale of every change; 0 leaves faces as they are.
+    value_range : tuple of float, default=(0.0, 1.0)
+        Black and white in the layer's input (FERClassifier's input after
+        ``PixelNormalizer(method="scale")``).
+    seed : int, default=None
+        Seed of the random draws.
+    **kwargs
+        Passed to ``keras.layers.Layer``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.models import RandomPhotometric
+    >>> faces = np.random.default_rng(0).random((4, 48, 48, 1), dtype=np.float32)
+    >>> layer = RandomPhotometric(strength=1.0, seed=0)
+    >>> bool(np.array_equal(layer(faces, training=False), faces))
+    True
+    >>> out = np.asarray(layer(faces, training=True))
+    >>> bool((out != faces).any()), float(out.min()) >= 0.0, float(out.max()) <= 1.0
+    (True, True, True)
+    """
+
+    def __init__(self, strength=1.0, value_range=(0.0, 1.0), seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not strength >= 0:
+            raise ValueError(f"RandomPhotometric's strength must be >= 0; got {strength!r}.")
+        if len(value_range) != 2 or not value_range[0] < value_range[1]:
+            raise ValueError(f"RandomPhotometric's value_range must be (black, white), black < white; got {value_range!r}.")
+        self.strength = strength
+        self.value_range = tuple(value_range)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _draw(self, n, low, high):
+        """One uniform draw per face from [low, high], shaped to broadcast over its pixels."""
+        return keras.random.uniform((n, 1, 1, 1), low, high, seed=self.seed_generator)
+
+    def call(self, images, training=None):
+        if not training or not self.strength:
+            return images
+        n, s = ops.shape(images)[0], self.strength
+        black, white = self.value_range
+        x = ops.cast(images, "float32")
+        brightness, contrast = _PHOTOMETRIC_RANGE["brightness"] * s, _PHOTOMETRIC_RANGE["contrast"] * s
+        x = black + (x - black) * self._draw(n, 1 - brightness, 1 + brightness)
+        mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)
+        x = mean + (x - mean) * self._draw(n, 1 - contrast, 1 + contrast)
+        weight = ops.minimum(self._draw(n, 0.0, _PHOTOMETRIC_RANGE["blur"] * s), 1.0)
+        x = x + (ops.conv(x, _gaussian_kernel(), padding="same") - x) * weight
+        sigma = self._draw(n, 0.0, _PHOTOMETRIC_RANGE["noise"] * s) * (white - black)
+        x = x + keras.random.normal(ops.shape(x), seed=self.seed_generator) * sigma
+        return ops.cast(ops.clip(x, black, white), images.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(strength=self.strength, value_range=self.value_range, seed=self.seed)
+        return config

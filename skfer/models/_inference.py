@@ -4,11 +4,11 @@ import keras
 import numpy as np
 from keras import ops
 
-from ._augmentation import RandomAffine
+from ._augmentation import RandomAffine, RandomErasing, RandomPhotometric
 from ._dcnn import OUTPUT_LAYER
 
 #: Layers that are the identity at inference, left out of the prediction graph.
-_TRAINING_ONLY = (keras.layers.Dropout, keras.layers.RandomFlip, RandomAffine)
+_TRAINING_ONLY = (keras.layers.Dropout, keras.layers.RandomFlip, RandomAffine, RandomErasing, RandomPhotometric)
 
 #: Compute dtypes of prediction and the Keras dtype policy of each.
 DTYPES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
