@@ -13,7 +13,8 @@ on all of them alike; every comparison is a ratio within a round. Measured:
   (``batch_frames=1``): per-frame latency (detection included) and frames
   per second, for the skfer engines;
 * PublicTest accuracy of each engine, fer's model included (validation
-  split for skfer's models).
+  split for skfer's models), and the parameter count of skfer's network
+  and fer's Keras model.
 
 The engines:
 
@@ -348,6 +349,7 @@ def main():
         "max_abs_probability_difference_onnx_vs_keras_float32": difference,
         "skfer_default_predict_dtype": load_pretrained(args.model)[-1].predict_dtype,
         "publictest_accuracy": accuracy,
+        "parameters": _parameters(pretrained, "fer" in names),
         "int8_calibration": f"{CALIBRATION_FACES} Training faces spread over the split",
         "summary": summary,
         "speed_ratios_vs_fer_faster_way": ratios,
@@ -359,6 +361,16 @@ def main():
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     args.output.with_suffix(".md").write_text(table(result))
     print(table(result))
+
+
+def _parameters(pretrained, with_fer):
+    """Weights (trainable or not) of skfer's network and of fer's Keras model."""
+    counts = {"skfer": int(pretrained[-1].model_.count_params())}
+    if with_fer:
+        import keras
+
+        counts["fer"] = int(keras.models.load_model(str(_fer_model_file()), compile=False).count_params())
+    return counts
 
 
 def table(r):
@@ -396,7 +408,9 @@ def table(r):
             f"ONNX vs Keras (float32) probabilities ({r['faces']} faces): max difference "
             f"{r['max_abs_probability_difference_onnx_vs_keras_float32']:.1e}. PublicTest accuracy: "
             + ", ".join(f"{k} {v:.4f}" for k, v in r["publictest_accuracy"].items())
-            + f" (int8 calibrated on {r['int8_calibration']}). TensorFlow imported by "
+            + f" (int8 calibrated on {r['int8_calibration']}). Parameters: "
+            + ", ".join(f"{k} {v:,}" for k, v in r["parameters"].items())
+            + ". TensorFlow imported by "
             f"the ONNX worker: {r['tensorflow_imported_by_onnx_worker']}; export took "
             f"{r['export_s']:.1f} s."
         ),

@@ -36,21 +36,22 @@ import numpy as np  # noqa: E402
 from skfer.datasets import load_fer2013  # noqa: E402
 from skfer.experiments import fer2013_calibration_faces, machine, versions  # noqa: E402
 from skfer.pretrained import MODELS, load_pretrained  # noqa: E402
+from skfer.pretrained._load import read_card  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PRETRAINED = Path(__file__).resolve().parents[1] / "skfer" / "pretrained"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
 
 
-def write_engine(name, calibration):
-    """Convert model ``name`` from its shipped weights, calibrate it, and write its int8 file."""
+def write_engine(card, calibration):
+    """Convert the model of ``card`` from its shipped weights, calibrate it, and write its int8 file beside them."""
     from skfer.inference._engine import Int8Engine
-    from skfer.pretrained._load import WEIGHTS_SHA256, engine_file, weights_sha256
+    from skfer.pretrained._load import WEIGHTS_SHA256, engine_file, pipeline_from_card, weights_sha256
 
-    pipeline = load_pretrained(name, predict_dtype="float32")
+    pipeline = pipeline_from_card(card, predict_dtype="float32")
     faces = pipeline[:-1].transform(calibration)
-    engine = Int8Engine.from_classifier(pipeline[-1], faces, {WEIGHTS_SHA256: weights_sha256(name)})
-    path = PRETRAINED / engine_file(name)
+    engine = Int8Engine.from_classifier(pipeline[-1], faces, {WEIGHTS_SHA256: weights_sha256(card)})
+    path = PRETRAINED / engine_file(card)
     path.write_bytes(engine.onnx_bytes)
     return path
 
@@ -100,7 +101,7 @@ def main(argv=None):
     if not args.check:
         calibration = fer2013_calibration_faces(args.data)
         for name in MODELS:
-            print("wrote", write_engine(name, calibration), flush=True)
+            print("wrote", write_engine(read_card(name), calibration), flush=True)
     test = load_fer2013(args.data, usage="PublicTest")
     results = {
         "command": "python benchmarks/pretrained_int8.py" + (" --check" if args.check else ""),

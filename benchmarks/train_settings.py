@@ -14,6 +14,9 @@ turns over ``--rounds`` rounds. Reported per setting: faces per second
   learned, so they only inform);
 * ``intra_2_inter_1``: TensorFlow's pools at 2 threads within an operation
   and 1 between operations;
+* ``bfc_allocator``: TensorFlow's CPU memory kept in its own pool
+  (``TF_CPU_ALLOCATOR_USE_BFC=true``) instead of taken from and given back
+  to the system for every large tensor (each time paid in page faults);
 * ``bfloat16``: ``train_dtype="bfloat16"`` (run only where the CPU
   computes it natively);
 * ``xla``: the recipe's network compiled with XLA (``jit_compile=True``)
@@ -48,6 +51,7 @@ SETTINGS = {
     "batch_32": ({}, {"batch_size": 32}, False),
     "batch_128": ({}, {"batch_size": 128}, False),
     "intra_2_inter_1": ({"SKFER_BENCH_INTRA": "2", "SKFER_BENCH_INTER": "1"}, {}, False),
+    "bfc_allocator": ({"TF_CPU_ALLOCATOR_USE_BFC": "true"}, {}, False),
     "bfloat16": ({}, {"train_dtype": "bfloat16"}, True),
     "xla": ({}, {"jit_compile": True}, False),
 }

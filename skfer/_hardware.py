@@ -67,6 +67,24 @@ def fp32_peak_gflops():
     return {"gflops": cores * ghz * per_cycle, "cores": cores, "ghz": ghz, "flops_per_cycle": per_cycle}
 
 
+def peak_memory_mb():
+    """This process's peak resident memory so far, in MB (None where the platform does not say).
+
+    Examples
+    --------
+    >>> from skfer._hardware import peak_memory_mb
+    >>> peak = peak_memory_mb()
+    >>> peak is None or peak > 0
+    True
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
+    return round(peak / 2**20 if platform.system() == "Darwin" else peak / 2**10, 1)
+
+
 @functools.cache
 def _gpus():
     """Names of the NVIDIA GPUs ``nvidia-smi`` lists; empty without one."""

@@ -153,6 +153,24 @@ def test_class_weight_changes_the_loss(entry, data, tmp_path):
     assert weighted.history_["loss"][0] != pytest.approx(plain.history_["loss"][0], rel=1e-3)
 
 
+@pytest.mark.parametrize("entry", ("fit", "partial_fit", "warm_start", "fit_dataset"))
+def test_photometric_refuses_faces_outside_0_1_on_every_way_in(entry, data):
+    # skfer train scales the CSV's pixels itself; partial_fit and warm starts are checked on a later call
+    X, y = data
+    clf = FERClassifier(**TINY, photometric=1.0, warm_start=entry == "warm_start", random_state=0)
+    if entry == "partial_fit":
+        clf.partial_fit(X, y)
+    if entry == "warm_start":
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=r"photometric=1.0 needs faces scaled to \[0, 1\].*faces span \[0, 2"):
+        if entry == "fit_dataset":
+            fit_dataset(clf, Faces(X * 255, y))
+        elif entry == "partial_fit":
+            clf.partial_fit(X * 255, y)
+        else:
+            clf.fit(X * 255, y)
+
+
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
 def test_sample_weight_changes_the_loss(entry, data, tmp_path):
     _applies("sample_weight", entry)
@@ -206,6 +224,8 @@ def test_skfer_train_opens_with_whether_it_resumes_and_closes_with_its_speed(dat
     assert re.search(r"\d+ faces/s \(median epoch\), \d+ GFLOP/s", first[1])
     if fp32_peak_gflops() is not None:
         assert "of this CPU's estimated FP32 peak" in first[1]
+    memory = json.loads((tmp_path / "run" / "metrics.json").read_text())["peak_memory_mb"]
+    assert memory > 100 and f"peak memory {memory:,.0f} MB" in first[1]  # TensorFlow alone takes more
     assert "a finished run (2 epochs)" in opening()[0]
     state_file = tmp_path / "run" / "checkpoint" / "state.json"
     state = json.loads(state_file.read_text())

@@ -85,3 +85,25 @@ def test_freezing_more_blocks_than_the_network_has_is_refused(faces):
     X, y = faces
     with pytest.raises(ValueError, match="freeze_blocks=9 exceeds the network's 2 conv blocks"):
         FERClassifier(**TWO_BLOCKS, freeze_blocks=9).fit(X / 255, y)
+
+
+def test_warm_start_takes_changed_augmentation_and_keeps_every_weight(faces):
+    X, y = faces
+    clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
+    before = {name: _weights(clf, name) for name in ("conv1_1", "conv2_2", "dense", "emotion")}
+    clf.set_params(warm_start=True, epochs=1, learning_rate=1e-12, photometric=1.0, erasing=0.3)
+    clf.fit(X / 255, y)
+    names = [layer.name for layer in clf.model_.layers]
+    assert "photometric" in names and "erasing" in names
+    for name, kernel in before.items():
+        np.testing.assert_allclose(_weights(clf, name), kernel, atol=1e-6)
+
+
+def test_warm_start_refuses_parameters_that_change_the_weights_and_keeps_the_fitted_network(faces):
+    X, y = faces
+    clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
+    fitted = clf.model_
+    clf.set_params(warm_start=True, kernel_sizes=5)
+    with pytest.raises(ValueError, match=r"warm_start: .*Layer 'conv1_1' has weights of shapes .*warm_start=False"):
+        clf.fit(X / 255, y)
+    assert clf.model_ is fitted

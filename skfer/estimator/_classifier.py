@@ -20,7 +20,6 @@ from ..models._inference import PREDICT_DTYPES
 from ._inputs import (
     PARAMETER_CONSTRAINTS,
     check_partial_fit_labels,
-    check_photometric_range,
     check_rates,
     faces_2d,
 )
@@ -171,9 +170,12 @@ class FERClassifier(KerasClassifier):
         only on CPUs that compute bfloat16 natively.
     warm_start : bool, default=False
         Whether ``fit`` starts from the fitted network's weights (e.g. the
-        pretrained model's) with a fresh optimizer. If ``y`` holds other
-        labels than ``classes_``, the output layer is replaced by a new one
-        for them and the rest of the network keeps its weights.
+        pretrained model's) with a fresh optimizer, in a network built again
+        from the current parameters (so changed augmentation, dropout or
+        ``train_dtype`` take effect; parameters that change the weights'
+        shapes are refused). If ``y`` holds other labels than ``classes_``,
+        the output layer is replaced by a new one for them and the rest of
+        the network keeps its weights.
     freeze_blocks : int, default=0
         Number of conv blocks, from the input, whose convolution and
         BatchNorm layers are not trained: for fine-tuning on few faces.
@@ -372,7 +374,6 @@ class FERClassifier(KerasClassifier):
     def _setup(self, X, y, classes=None):
         """Check the data, fit the encoders and build a new network; the checked data."""
         X, y = self._check_faces(X, y, reset=True)
-        check_photometric_range(self.photometric, X)
         if len(np.unique(y if classes is None else classes)) < 2:
             raise ValueError("FERClassifier needs at least 2 classes in y; got 1 class.")
         self.classes_ = None if classes is None else np.unique(np.asarray(classes))

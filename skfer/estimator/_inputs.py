@@ -170,10 +170,10 @@ def check_photometric_range(photometric, X):
     >>> check_photometric_range(1.0, np.full((2, 2304), 128.0))
     Traceback (most recent call last):
     ...
-    ValueError: photometric=1.0 needs faces scaled to [0, 1] (PixelNormalizer(method="scale"), the pipeline's default); X spans [128, 128].
+    ValueError: photometric=1.0 needs faces scaled to [0, 1] (PixelNormalizer(method="scale"), the pipeline's default); the training faces span [128, 128].
     """
     if photometric and X.size and (X.min() < 0 or X.max() > 1):
         raise ValueError(
             f"photometric={photometric!r} needs faces scaled to [0, 1] (PixelNormalizer(method=\"scale\"), "
-            f"the pipeline's default); X spans [{X.min():.3g}, {X.max():.3g}]."
+            f"the pipeline's default); the training faces span [{X.min():.3g}, {X.max():.3g}]."
         )

@@ -11,6 +11,7 @@ import contextlib
 import warnings
 from collections import defaultdict
 
+import keras
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
@@ -23,7 +24,8 @@ from ..models._fine_tune import freeze_blocks, transfer_body
 from ._batches import EpochBatches
 from ._callbacks import recipe_callbacks
 from ._checkpoint import Checkpoint, aligned_history, data_sha256, fingerprint, load_checkpoint
-from ._network import compile_kwargs, routed, user_callbacks
+from ._inputs import check_photometric_range
+from ._network import build_network, compile_kwargs, routed, user_callbacks
 from ._seeding import reseed_resumed, restore_seed_states, seed_from
 
 #: ``fit__*`` / ``fit(**kwargs)`` options that shape the batches rather than reach ``keras.Model.fit``.
@@ -86,9 +88,17 @@ class ArrayData:
         """The faces trained on (what an int8 engine is calibrated on)."""
         return self.X
 
-    def fit_inputs(self, estimator, first_epoch):
-        """The batches of a fit from ``first_epoch``, the callback that orders them, no more fit arguments."""
+    def fit_inputs(self, estimator, first_epoch, end_epoch):
+        """The batches of a fit from ``first_epoch`` to ``end_epoch``, the callbacks and fit arguments they need.
+
+        Under TensorFlow, one ``tf.data.Dataset`` of every epoch's batches
+        (:meth:`EpochBatches.tf_dataset`, much faster) read for
+        ``steps_per_epoch`` steps an epoch; under other backends the
+        :class:`EpochBatches` and the callback that orders them.
+        """
         batches = self.batches(first_epoch)
+        if keras.backend.backend() == "tensorflow":
+            return batches.tf_dataset(end_epoch), [], {"steps_per_epoch": len(batches)}
         return batches, [batches.callback()], {}
 
 
@@ -151,7 +161,7 @@ class DatasetData:
             weights = dict(zip(present.tolist(), compute_class_weight("balanced", classes=present, y=target)))
         return {i: float(weights.get(c, 1.0)) for i, c in enumerate(np.asarray(estimator.classes_).tolist())}
 
-    def fit_inputs(self, estimator, first_epoch):
+    def fit_inputs(self, estimator, first_epoch, end_epoch):
         """The dataset (it shuffles itself), no callbacks, and ``class_weight`` as a fit argument."""
         return self.dataset, [], {"class_weight": self.class_weight(estimator)}
 
@@ -172,7 +182,7 @@ def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation
     estimator : FERClassifier
         Initialized (``model_``, ``classes_``).
     data : ArrayData or DatasetData
-        The training batches. Its ``fit_inputs(estimator, first_epoch)``
+        The training batches. Its ``fit_inputs(estimator, first_epoch, end_epoch)``
         gives ``keras.Model.fit`` the batches, the callbacks they need and
         more fit arguments (which ``fit_args`` override).
     epochs : int
@@ -201,6 +211,8 @@ def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation
     >>> len(train(clf, ArrayData(X, y, None, 4, 0, True, 0.0), epochs=2).history_["loss"])
     2
     """
+    if estimator.photometric:  # on every path in, before any epoch (a dataset gives its first batches)
+        check_photometric_range(estimator.photometric, data.faces())
     folder = estimator.checkpoint_dir
     with FolderLock(folder) if folder is not None else contextlib.nullcontext():
         _train_held(estimator, data, epochs, initial_epoch, partial, validation_data, dict(fit_args or {}))
@@ -235,7 +247,7 @@ def _train_held(estimator, data, epochs, initial_epoch, partial, validation_data
     if fit_args["verbose"] == 1:
         recipe.append(EpochProgress(data.n_faces, end))
         fit_args["verbose"] = 0
-    batches, own_callbacks, data_args = data.fit_inputs(estimator, initial_epoch)
+    batches, own_callbacks, data_args = data.fit_inputs(estimator, initial_epoch, end)
     history = estimator.model_.fit(
         batches, epochs=end, initial_epoch=initial_epoch, validation_data=validation_data,
         callbacks=[*own_callbacks, *user_callbacks(estimator), *recipe], shuffle=False,
@@ -356,15 +368,22 @@ def encode_validation(estimator, validation_data):
 
 
 def warm_start(estimator, X, y):
-    """Prepare a warm-started fit: keep the fitted weights, with a fresh optimizer; the checked data.
+    """Prepare a warm-started fit: the fitted weights in a network built from the current parameters; the checked data.
 
-    If ``y`` holds other classes than ``classes_``, a new network is built
-    for them and takes every layer but the output one from the fitted
-    network (:func:`skfer.models._fine_tune.transfer_body`).
+    The network is built again, so that changed augmentation, dropout or
+    ``train_dtype`` take effect, with a fresh optimizer, and takes every
+    layer's weights from the fitted network. If ``y`` holds other classes
+    than ``classes_``, the new network is for them and its output layer
+    starts untrained. Parameters that shape the weights cannot change.
     """
     y = align_labels(y, estimator.classes_)
     new = np.unique(np.asarray(y))
-    if set(new.tolist()) != set(estimator.classes_.tolist()):
+    previous = estimator.model_
+    same_classes = set(new.tolist()) == set(estimator.classes_.tolist())
+    if same_classes:
+        X, y = estimator._check_faces(X, y, reset=False)
+        estimator.model_ = build_network(estimator, estimator.n_classes_)
+    else:
         warnings.warn(
             f"warm_start: y holds the classes {new.tolist()}, the fitted network "
             f"{estimator.classes_.tolist()}; the output layer is replaced by a new, untrained "
@@ -372,9 +391,14 @@ def warm_start(estimator, X, y):
             UserWarning,
             stacklevel=4,
         )
-        previous = estimator.model_
         X, y = estimator._setup(X, y)
-        transfer_body(previous, estimator.model_)
-        return X, y
-    estimator.model_.compile(**compile_kwargs(estimator))
-    return estimator._check_faces(X, y, reset=False)
+    try:
+        transfer_body(previous, estimator.model_, with_output=same_classes)
+    except ValueError as error:
+        estimator.model_ = previous
+        raise ValueError(
+            f"warm_start: the current parameters build a network whose weights differ from the fitted "
+            f"one's ({error}) Parameters that shape the weights (filters, kernel_sizes, dense_units, "
+            "...) cannot change on a warm start; set warm_start=False to train a new network."
+        ) from None
+    return X, y

@@ -10,7 +10,8 @@ loads no TensorFlow):
 - evaluation and reports: :func:`evaluation_report`, :func:`classification_scores`,
   :func:`accuracy_by_tta`, :func:`save_report`, :func:`update_metrics`;
 - the machine a figure was measured on: :func:`machine`, :func:`versions`,
-  :func:`native_bfloat16`, :func:`fp32_peak_gflops`, :func:`resolve_dtype`;
+  :func:`native_bfloat16`, :func:`fp32_peak_gflops`, :func:`peak_memory_mb`,
+  :func:`resolve_dtype`;
 - prediction settings benchmarks report: :data:`PREDICT_BATCH`, and the
   faces that calibrate an 8-bit ONNX export: :func:`fer2013_calibration_faces`;
 - training callbacks a run may add: :class:`TimeBudget`, :class:`EpochSchedule`;
@@ -43,6 +44,7 @@ _LAZY = {
     "versions": "skfer._hardware",
     "native_bfloat16": "skfer._hardware",
     "fp32_peak_gflops": "skfer._hardware",
+    "peak_memory_mb": "skfer._hardware",
     "TimeBudget": "skfer.estimator._callbacks",
     "EpochSchedule": "skfer.estimator._callbacks",
     "tta_views": "skfer.inference._tta",

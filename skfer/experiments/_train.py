@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from .._files import FolderLock, write_atomically
-from .._hardware import fp32_peak_gflops, native_bfloat16
+from .._hardware import fp32_peak_gflops, native_bfloat16, peak_memory_mb
 from ..datasets import load_fer2013
 from ..estimator._checkpoint import read_state
 from ..estimator._classifier import FERClassifier
@@ -122,8 +122,8 @@ def training_throughput(classifier, n_faces):
     }
 
 
-def _throughput_line(throughput):
-    """``skfer train``'s closing line: faces/s and the share of the CPU's FP32 peak."""
+def _throughput_line(throughput, memory_mb):
+    """``skfer train``'s closing line: faces/s, the share of the CPU's FP32 peak and the peak memory."""
     line = f"skfer train: {throughput['faces_per_s']:.0f} faces/s (median epoch), {throughput['gflops']:.0f} GFLOP/s"
     peak = throughput["cpu_peak"]
     if peak is not None:
@@ -131,6 +131,8 @@ def _throughput_line(throughput):
             f", {throughput['share_of_peak']:.0%} of this CPU's estimated FP32 peak ({peak['gflops']:.0f} "
             f"GFLOP/s: {peak['cores']} cores x {peak['ghz']:.2f} GHz x {peak['flops_per_cycle']} FLOP/cycle)"
         )
+    if memory_mb is not None:
+        line += f"; peak memory {memory_mb:,.0f} MB"
     return line
 
 
@@ -234,8 +236,9 @@ def _train_held(output_dir, *, data, recipe, epochs, subset, random_state, verbo
     pipe.fit(X, y, validation_data=(X_val, y_val))
     seconds = time.perf_counter() - start
     throughput = training_throughput(pipe[-1], len(y))
+    memory_mb = peak_memory_mb()
     if verbose and throughput:
-        print(_throughput_line(throughput))
+        print(_throughput_line(throughput, memory_mb))
     write_atomically(output_dir / "pipeline.joblib", lambda path: joblib.dump(pipe, path))
     write_atomically(output_dir / "model.keras", pipe[-1].model_.save)
     save_report(
@@ -250,6 +253,7 @@ def _train_held(output_dir, *, data, recipe, epochs, subset, random_state, verbo
             "train_rows": int(len(y)),
             **epoch_summary(pipe[-1].history_),
             "training_throughput": throughput,
+            "peak_memory_mb": memory_mb,
             "fit_seconds_this_call": round(seconds, 1),
             "random_state": random_state,
             "classifier_params": json.loads(json.dumps(

@@ -33,7 +33,7 @@ def check_engine_packages():
 
 
 def calibration_sample(X, n=CALIBRATION_FACES):
-    """``n`` faces of ``X`` spread evenly over it (all of them if fewer), as float32.
+    """``n`` rows of ``X`` spread evenly over it (all of them if fewer): the faces that calibrate 8-bit ranges.
 
     Examples
     --------
@@ -41,9 +41,11 @@ def calibration_sample(X, n=CALIBRATION_FACES):
     >>> from skfer.inference._engine import calibration_sample
     >>> calibration_sample(np.zeros((2000, 2304))).shape
     (512, 2304)
+    >>> calibration_sample(np.array(["0 0", "1 1", "2 2", "3 3"]), n=2).tolist()
+    ['0 0', '2 2']
     """
     X = np.asarray(X)
-    return np.ascontiguousarray(X[:: max(1, len(X) // n)][:n], dtype=np.float32)
+    return X[:: max(1, len(X) // n)][:n]
 
 
 class Int8Engine:
@@ -97,13 +99,13 @@ class Int8Engine:
         Int8Engine
             The engine.
         """
-        check_engine_packages()
+        check_engine_packages()  # fit checks before training too; this is for direct callers
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "network.onnx"
             network = _keras_graph(classifier, None, tta=None)
             network.export(str(path), format="onnx", verbose=False)
             _name_output_and_describe(path, np.asarray(classifier.classes_).tolist(), _CLASSIFIER_INPUT, metadata)
-            _quantize_int8(path, calibration_sample(faces))
+            _quantize_int8(path, np.ascontiguousarray(calibration_sample(faces), dtype=np.float32))
             return cls(path.read_bytes())
 
     def _start(self):

@@ -159,9 +159,9 @@ def fer2013_calibration_faces(data=None, n=512):
     >>> faces = fer2013_calibration_faces(n=64)  # doctest: +SKIP
     """
     from ..datasets import load_fer2013
+    from ._engine import calibration_sample
 
-    faces = load_fer2013(data, usage="Training").data
-    return faces[:: max(1, len(faces) // n)][:n]
+    return calibration_sample(load_fer2013(data, usage="Training").data, n)
 
 
 def _quantize_int8(path, faces, batch_size=64):

@@ -73,8 +73,18 @@ def freeze_blocks(model, n_blocks):
     return changed
 
 
-def transfer_body(source, target):
-    """Copy every layer's weights but the output layer's from ``source`` to ``target``.
+def transfer_body(source, target, *, with_output=False):
+    """Copy every layer's weights from ``source`` to ``target``, the output layer's only ``with_output``.
+
+    Layers are matched by name; layers without weights (augmentation,
+    dropout) need no match, so ``target`` may augment differently.
+
+    Raises
+    ------
+    ValueError
+        If a layer with weights is missing from either network or its
+        weights differ in shape: the parameters that shape the weights
+        (filters, kernel sizes, dense units, ...) differ.
 
     Examples
     --------
@@ -86,6 +96,19 @@ def transfer_body(source, target):
     >>> bool(np.array_equal(old.get_layer("conv1_1").get_weights()[0], new.get_layer("conv1_1").get_weights()[0]))
     True
     """
-    for layer in target.layers:
-        if layer.name != OUTPUT_LAYER and layer.weights:
-            layer.set_weights(source.get_layer(layer.name).get_weights())
+    def weighted(model):
+        return {layer.name: layer for layer in model.layers
+                if layer.weights and (with_output or layer.name != OUTPUT_LAYER)}
+
+    sources, targets = weighted(source), weighted(target)
+    if set(sources) != set(targets):
+        raise ValueError(
+            f"The new network's layers with weights differ from the fitted one's: only in the fitted one "
+            f"{sorted(set(sources) - set(targets))}, only in the new one {sorted(set(targets) - set(sources))}."
+        )
+    for name, layer in targets.items():
+        weights = sources[name].get_weights()
+        had, has = [w.shape for w in weights], [tuple(w.shape) for w in layer.weights]
+        if had != has:
+            raise ValueError(f"Layer {name!r} has weights of shapes {has} in the new network, {had} in the fitted one.")
+        layer.set_weights(weights)

@@ -28,7 +28,15 @@ DEFAULT_MODEL = "crop_cosine_k3_relu"
 WEIGHTS_SHA256 = "skfer.weights_sha256"
 
 
-def _card(name):
+def read_card(name):
+    """Model ``name``'s card: its parameters, weights file, classes and figures.
+
+    Examples
+    --------
+    >>> from skfer.pretrained._load import read_card
+    >>> read_card("crop_cosine")["weights"]
+    'fer2013_crop_cosine.weights.h5'
+    """
     return json.loads(_file(MODELS[name]).read_text("utf-8"))
 
 
@@ -36,37 +44,44 @@ def _file(name):
     return resources.files(__package__).joinpath(name)
 
 
-def engine_file(name):
-    """The file name of model ``name``'s shipped int8 engine (``benchmarks/pretrained_int8.py`` writes it).
+def engine_file(card):
+    """The file name of the int8 engine shipped for the model of ``card`` (``benchmarks/pretrained_int8.py`` writes it).
 
     Examples
     --------
-    >>> from skfer.pretrained._load import engine_file
-    >>> engine_file("crop_cosine")
+    >>> from skfer.pretrained._load import engine_file, read_card
+    >>> engine_file(read_card("crop_cosine"))
     'fer2013_crop_cosine.int8.onnx'
     """
-    return _card(name)["weights"].replace(".weights.h5", ".int8.onnx")
+    return card["weights"].replace(".weights.h5", ".int8.onnx")
 
 
-def weights_sha256(name):
-    """SHA-256 of model ``name``'s shipped weights file."""
-    return hashlib.sha256(_file(_card(name)["weights"]).read_bytes()).hexdigest()
+def weights_sha256(card):
+    """SHA-256 of the weights file shipped for the model of ``card``."""
+    return hashlib.sha256(_file(card["weights"]).read_bytes()).hexdigest()
 
 
-def _shipped_engine(name):
-    """Model ``name``'s int8 engine, checked to be made from the weights shipped beside it."""
-    engine = Int8Engine(_file(engine_file(name)).read_bytes())
-    if engine.metadata.get(WEIGHTS_SHA256) != weights_sha256(name):
+def _shipped_engine(card):
+    """The int8 engine of the model of ``card``, checked to be made from the weights shipped beside it."""
+    engine = Int8Engine(_file(engine_file(card)).read_bytes())
+    if engine.metadata.get(WEIGHTS_SHA256) != weights_sha256(card):
         raise RuntimeError(
-            f"skfer/pretrained/{engine_file(name)} was not made from {_card(name)['weights']}; "
+            f"skfer/pretrained/{engine_file(card)} was not made from {card['weights']}; "
             "write it again with python benchmarks/pretrained_int8.py."
         )
     return engine
 
 
-def _load_one(name, predict_dtype=INT8, **params):
-    card = _card(name)
-    classifier = FERClassifier(**{**card["classifier_params"], "predict_dtype": "float32", **params})
+def pipeline_from_card(card, predict_dtype=INT8):
+    """The fitted pipeline of the model of ``card``, from the weights (and int8 engine) shipped beside it.
+
+    Examples
+    --------
+    >>> from skfer.pretrained._load import pipeline_from_card, read_card
+    >>> pipeline_from_card(read_card("crop_cosine"), "float32")[-1].predict_dtype
+    'float32'
+    """
+    classifier = FERClassifier(**{**card["classifier_params"], "predict_dtype": "float32"})
     blank = np.zeros((len(EMOTIONS), N_PIXELS), dtype=np.float32)
     classifier.initialize(blank, np.arange(len(EMOTIONS)))
     with resources.as_file(_file(card["weights"])) as weights:
@@ -78,7 +93,7 @@ def _load_one(name, predict_dtype=INT8, **params):
     kernel, bias = output.get_weights()
     output.set_weights([kernel[:, units], bias[units]])
     if predict_dtype == INT8:
-        classifier.engine_ = _shipped_engine(name)
+        classifier.engine_ = _shipped_engine(card)
     classifier.set_params(predict_dtype=predict_dtype)
     pipeline = make_fer_pipeline(classifier)
     pipeline[:-1].fit(blank)
@@ -145,4 +160,4 @@ def load_pretrained(model=DEFAULT_MODEL, *, predict_dtype=INT8):
         )
     if model not in MODELS:
         raise ValueError(f"Unknown pretrained model {model!r}; choose one of {sorted(MODELS)}.")
-    return _load_one(model, predict_dtype)
+    return pipeline_from_card(read_card(model), predict_dtype)

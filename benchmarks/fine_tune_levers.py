@@ -1,0 +1,155 @@
+"""Rank training levers cheaply: fine-tune the default shipped model with each, score PublicTest and its shifts.
+
+A lever of the recipe (photometric and scale augmentation, class-balanced
+loss) would take a full training run (hours on a CPU) to measure from
+scratch. This ranks them with a short run each instead: every lever
+fine-tunes ``load_pretrained()``'s network for ``--epochs`` epochs on FER2013
+Training, starting from the same weights with the same seed, schedule and
+learning rate, so that the ``control`` run (no lever) separates the lever's
+effect from that of more training. Each fitted model is then scored through
+its default prediction path (the int8 engine the fit makes) on PublicTest
+(validation) and on every shift of ``benchmarks/robustness.py``, with
+per-class recall. Nothing is selected on PublicTest here; a lever that
+helps goes into a recipe and is trained in full.
+
+The levers:
+
+* ``control``: the default recipe's training parameters, nothing added;
+* ``robust``: ``photometric=1.0`` (brightness, contrast, blur and noise at
+  the robustness shifts' strength), ``zoom=0.2`` and ``rotation=15``;
+* ``balanced``: ``class_weight="balanced"`` (each class weighs in the loss
+  inversely to its count; the part 4 lever for Disgust and Fear).
+
+Runs are checkpointed under ``--runs`` (resumed when the script is run
+again). Results: ``--output`` (JSON) and the same name with ``.md``, with
+the CPU model and flags.
+
+Examples
+--------
+::
+
+    python benchmarks/fine_tune_levers.py --epochs 3
+    python benchmarks/fine_tune_levers.py --quick --output /tmp/levers.json
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+from sklearn.metrics import recall_score  # noqa: E402
+
+from skfer import EMOTIONS, load_fer2013, load_pretrained  # noqa: E402
+from skfer.experiments import DEFAULT_RECIPE, machine, recipe, versions  # noqa: E402
+from skfer.preprocessing import to_pixel_array  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer2013"
+#: Lever name -> FERClassifier parameters added to the default recipe's.
+LEVERS = {
+    "control": {},
+    "robust": {"photometric": 1.0, "zoom": 0.2, "rotation": 15.0},
+    "balanced": {"class_weight": "balanced"},
+}
+
+
+def fine_tune(lever, X, y, epochs, learning_rate, folder):
+    """``load_pretrained()`` fine-tuned with ``lever`` on faces ``X`` (0-255) and labels ``y``: the pipeline."""
+    pipeline = load_pretrained()
+    params, _ = recipe(DEFAULT_RECIPE)  # its training parameters; the network's are the card's
+    training = {k: params[k] for k in ("batch_size", "label_smoothing", "optimizer", "weight_decay")}
+    pipeline[-1].set_params(
+        **training, **LEVERS[lever], warm_start=True, epochs=epochs, learning_rate=learning_rate,
+        lr_schedule="cosine", warmup_epochs=0, early_stopping=False, random_state=0, verbose=1,
+        checkpoint_dir=str(folder), resume=True,
+    )
+    pipeline[-1].fit(pipeline[:-1].transform(X), y)
+    return pipeline
+
+
+def score(pipeline, faces, labels, shifts):
+    """Accuracy under each shift, and per-class recall on the unshifted faces."""
+    out = {"accuracy": {}}
+    for name, shift in shifts.items():
+        predicted = pipeline.predict(shift(faces).reshape(len(faces), -1))
+        out["accuracy"][name] = float(np.mean(predicted == labels))
+        if name == "none":
+            recall = recall_score(labels, predicted, labels=np.arange(len(EMOTIONS)), average=None)
+            out["recall"] = dict(zip(EMOTIONS, map(float, recall)))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=os.environ.get("SKFER_DATA", DEFAULT_DATA))
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--learning-rate", type=float, default=2e-4)
+    parser.add_argument("--levers", nargs="+", choices=sorted(LEVERS), default=list(LEVERS))
+    parser.add_argument("--runs", type=Path, default=Path.home() / "skfer-runs" / "levers")
+    parser.add_argument("--quick", action="store_true", help="test the script: 512 faces, 1 epoch")
+    parser.add_argument("--output", type=Path, default=RESULTS / "fine_tune_levers.json")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from robustness import shifts
+
+    train, test = (load_fer2013(args.data, usage=usage) for usage in ("Training", "PublicTest"))
+    X, y = to_pixel_array(train.data), np.asarray(train.target)
+    faces = to_pixel_array(test.data).astype(np.uint8).reshape(-1, 48, 48)
+    labels = np.asarray(test.target)
+    if args.quick:
+        args.epochs, X, y, faces, labels = 1, X[:512], y[:512], faces[:256], labels[:256]
+        args.runs = args.runs / "quick"
+    results = {
+        "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "versions": versions("tensorflow", extra=("onnxruntime",)),
+        "start": f"load_pretrained() ({DEFAULT_RECIPE})",
+        "epochs": args.epochs, "learning_rate": args.learning_rate,
+        "training_faces": len(y), "publictest_faces": len(labels),
+        "shipped": score(load_pretrained(), faces, labels, shifts()),
+        "levers": {},
+    }
+    for lever in args.levers:
+        pipeline = fine_tune(lever, X, y, args.epochs, args.learning_rate, args.runs / lever)
+        results["levers"][lever] = {"params": LEVERS[lever], **score(pipeline, faces, labels, shifts())}
+        print(lever, json.dumps(results["levers"][lever]["accuracy"]), flush=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    args.output.with_suffix(".md").write_text(_markdown(results))
+    print(_markdown(results))
+    return 0
+
+
+def _markdown(r):
+    rows = {"shipped (no fine-tuning)": r["shipped"], **r["levers"]}
+    shift_names = list(r["shipped"]["accuracy"])
+    lines = [
+        "# Levers ranked by fine-tuning the default model",
+        "",
+        f"Command: `{r['command']}`, {r['date']}. CPU: {r['machine']['cpu']} "
+        f"({', '.join(r['machine']['cpu_flags'])}). Each lever fine-tunes {r['start']} for {r['epochs']} "
+        f"epochs on {r['training_faces']:,} Training faces (cosine from learning rate {r['learning_rate']:g}, "
+        f"seed 0); scored through the default prediction path (int8) on {r['publictest_faces']:,} PublicTest "
+        "(validation) faces and their shifts (`benchmarks/robustness.py`).",
+        "",
+        "| model | " + " | ".join(shift_names) + " | worst drop |",
+        "|---" * (len(shift_names) + 2) + "|",
+    ]
+    for name, row in rows.items():
+        acc = row["accuracy"]
+        drop = max(acc["none"] - v for v in acc.values())
+        lines.append(f"| {name} | " + " | ".join(f"{100 * acc[s]:.2f}" for s in shift_names) + f" | {100 * drop:.2f} |")
+    lines += ["", "Recall per class on unshifted PublicTest (%):", "",
+              "| model | " + " | ".join(EMOTIONS) + " |", "|---" * (len(EMOTIONS) + 1) + "|"]
+    for name, row in rows.items():
+        lines.append(f"| {name} | " + " | ".join(f"{100 * row['recall'][e]:.1f}" for e in EMOTIONS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
