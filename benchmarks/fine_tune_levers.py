@@ -22,7 +22,8 @@ The levers:
 
 Runs are checkpointed under ``--runs`` (resumed when the script is run
 again). Results: ``--output`` (JSON) and the same name with ``.md``, with
-the CPU model and flags.
+the CPU model and flags, and the process's peak resident memory (a fit on
+every Training face).
 
 Examples
 --------
@@ -45,7 +46,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import recall_score  # noqa: E402
 
 from skfer import EMOTIONS, load_fer2013, load_pretrained  # noqa: E402
-from skfer.experiments import DEFAULT_RECIPE, machine, recipe, versions  # noqa: E402
+from skfer.experiments import DEFAULT_RECIPE, machine, peak_memory_mb, recipe, versions  # noqa: E402
 from skfer.preprocessing import to_pixel_array  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -119,6 +120,7 @@ def main(argv=None):
         pipeline = fine_tune(lever, X, y, args.epochs, args.learning_rate, args.runs / lever)
         results["levers"][lever] = {"params": LEVERS[lever], **score(pipeline, faces, labels, shifts())}
         print(lever, json.dumps(results["levers"][lever]["accuracy"]), flush=True)
+    results["peak_memory_mb"] = peak_memory_mb()  # training on all Training faces, then scoring
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     args.output.with_suffix(".md").write_text(_markdown(results))
     print(_markdown(results))
@@ -135,7 +137,8 @@ def _markdown(r):
         f"({', '.join(r['machine']['cpu_flags'])}). Each lever fine-tunes {r['start']} for {r['epochs']} "
         f"epochs on {r['training_faces']:,} Training faces (cosine from learning rate {r['learning_rate']:g}, "
         f"seed 0); scored through the default prediction path (int8) on {r['publictest_faces']:,} PublicTest "
-        "(validation) faces and their shifts (`benchmarks/robustness.py`).",
+        "(validation) faces and their shifts (`benchmarks/robustness.py`). Peak resident memory of the "
+        f"process: {r['peak_memory_mb']:,.0f} MB.",
         "",
         "| model | " + " | ".join(shift_names) + " | worst drop |",
         "|---" * (len(shift_names) + 2) + "|",

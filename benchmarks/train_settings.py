@@ -9,19 +9,27 @@ turns over ``--rounds`` rounds. Reported per setting: faces per second
 (:func:`skfer.experiments.training_throughput`). The settings:
 
 * ``recipe``: what ``skfer train`` does (batch 64; bfloat16 only where the
-  CPU computes it natively, else float32);
+  CPU computes it natively, else float32; under TensorFlow the batches are
+  gathered by ``tf.data`` itself, :meth:`EpochBatches.tf_dataset
+  <skfer.estimator._batches.EpochBatches.tf_dataset>`);
+* ``pydataset``: the same network and batches read by Keras from the
+  :class:`~skfer.estimator._batches.EpochBatches` ``PyDataset`` (through
+  ``tf.data``'s generator bridge), as every fit did before: the "before"
+  figure;
 * ``batch_32`` and ``batch_128``: other batch sizes (they change what is
   learned, so they only inform);
 * ``intra_2_inter_1``: TensorFlow's pools at 2 threads within an operation
   and 1 between operations;
 * ``bfc_allocator``: TensorFlow's CPU memory kept in its own pool
   (``TF_CPU_ALLOCATOR_USE_BFC=true``) instead of taken from and given back
-  to the system for every large tensor (each time paid in page faults);
+  to the system for large tensors (paid in page faults);
 * ``bfloat16``: ``train_dtype="bfloat16"`` (run only where the CPU
   computes it natively);
 * ``xla``: the recipe's network compiled with XLA (``jit_compile=True``)
   and trained by ``keras.Model.fit``; recorded as failed, with the error,
   where XLA cannot compile it.
+
+Each setting also reports its process's peak resident memory.
 
 Results: ``--output`` (JSON) and the same name with ``.md``, with the CPU
 model and flags.
@@ -52,6 +60,7 @@ SETTINGS = {
     "batch_128": ({}, {"batch_size": 128}, False),
     "intra_2_inter_1": ({"SKFER_BENCH_INTRA": "2", "SKFER_BENCH_INTER": "1"}, {}, False),
     "bfc_allocator": ({"TF_CPU_ALLOCATOR_USE_BFC": "true"}, {}, False),
+    "pydataset": ({}, {"keras_reads": "pydataset"}, False),
     "bfloat16": ({}, {"train_dtype": "bfloat16"}, True),
     "xla": ({}, {"jit_compile": True}, False),
 }
@@ -69,7 +78,8 @@ def worker(name, data, faces, epochs):
 
     from skfer import FERClassifier, load_fer2013
     from skfer.estimator._network import compile_kwargs
-    from skfer.experiments import DEFAULT_RECIPE, native_bfloat16, recipe, training_throughput
+    from skfer.estimator._batches import EpochBatches
+    from skfer.experiments import DEFAULT_RECIPE, native_bfloat16, peak_memory_mb, recipe, training_throughput
     from skfer.preprocessing import to_pixel_array
 
     train = load_fer2013(data, usage="Training")
@@ -78,19 +88,23 @@ def worker(name, data, faces, epochs):
     params, _ = recipe(DEFAULT_RECIPE)
     params = {**params, "train_dtype": "bfloat16" if native_bfloat16() else "float32"}
     extra = dict(SETTINGS[name][1])
-    jit = extra.pop("jit_compile", False)
+    jit, reads = extra.pop("jit_compile", False), extra.pop("keras_reads", None)
     clf = FERClassifier(**{**params, **extra, "epochs": 1 + epochs, "random_state": 0})
-    if not jit:
+    if not (jit or reads):
         clf.fit(X, y)
         history = clf.history_["epoch_seconds"][1:]
-    else:
+    else:  # keras.Model.fit on the classifier's network, one epoch a call
         clf.initialize(X, y)
-        clf.model_.compile(**compile_kwargs(clf), jit_compile=True)
+        if jit:
+            clf.model_.compile(**compile_kwargs(clf), jit_compile=True)
+        Xe, ye = clf.feature_encoder_.transform(X), clf.target_encoder_.transform(y)
         history = []
         try:
-            for _ in range(1 + epochs):
+            for epoch in range(1 + epochs):
+                data = ({"x": EpochBatches(Xe, ye, None, clf.batch_size, 0, first_epoch=epoch), "shuffle": False}
+                        if reads else {"x": Xe, "y": ye, "batch_size": clf.batch_size})
                 start = time.perf_counter()
-                clf.model_.fit(X, y, batch_size=clf.batch_size, epochs=1, verbose=0)
+                clf.model_.fit(**data, epochs=1, verbose=0)
                 history.append(time.perf_counter() - start)
         except Exception as exc:  # XLA's own error: recorded, not raised
             lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
@@ -101,6 +115,7 @@ def worker(name, data, faces, epochs):
         clf.history_ = {"epoch_seconds": history}
     out = training_throughput(clf, len(y))
     out["epoch_seconds"] = [round(s, 2) for s in history]
+    out["peak_memory_mb"] = peak_memory_mb()
     print(json.dumps(out))
 
 
@@ -140,7 +155,7 @@ def main(argv=None):
             summary[name] = {"failed": results[0]["failed"]}
             continue
         best = max(done, key=lambda r: r["faces_per_s"])  # the round least disturbed
-        summary[name] = {k: best[k] for k in ("faces_per_s", "gflops", "share_of_peak")}
+        summary[name] = {k: best.get(k) for k in ("faces_per_s", "gflops", "share_of_peak", "peak_memory_mb")}
         summary[name]["faces_per_s_by_round"] = [r["faces_per_s"] for r in done]
     result = {
         "command": "python " + " ".join(sys.argv),
@@ -174,13 +189,16 @@ def _markdown(r):
             f"Estimated FP32 peak: {peak['gflops']:.0f} GFLOP/s ({peak['cores']} cores x {peak['ghz']:.2f} GHz x "
             f"{peak['flops_per_cycle']} FLOP/cycle)."
         )
-    lines += ["", "| setting | faces/s | GFLOP/s | share of FP32 peak |", "|---|---|---|---|"]
+    lines += ["", "| setting | faces/s | GFLOP/s | share of FP32 peak | faces/s by round | peak memory |",
+              "|---|---|---|---|---|---|"]
     for name, s in r["summary"].items():
         if "failed" in s:
-            lines.append(f"| {name} | failed: {s['failed']} | | |")
+            lines.append(f"| {name} | failed: {s['failed']} | | | | |")
         else:
             share = "" if s["share_of_peak"] is None else f"{s['share_of_peak']:.0%}"
-            lines.append(f"| {name} | {s['faces_per_s']:.0f} | {s['gflops']:.0f} | {share} |")
+            memory = "" if s["peak_memory_mb"] is None else f"{s['peak_memory_mb']:,.0f} MB"
+            rounds = ", ".join(f"{v:.0f}" for v in s["faces_per_s_by_round"])
+            lines.append(f"| {name} | {s['faces_per_s']:.0f} | {s['gflops']:.0f} | {share} | {rounds} | {memory} |")
     return "\n".join(lines) + "\n"
 
 

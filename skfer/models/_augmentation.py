@@ -91,6 +91,9 @@ class RandomAffine(keras.layers.Layer):
         flip = ops.ones((n,))
         if self.horizontal_flip:
             flip = ops.where(self._uniform(n, 0.5, 0.5) < 0.5, -1.0, 1.0)
+        if not (self.rotation or self.shift or self.shear or self.zoom):
+            # Mirrors only: the same pixels as the resampling below, without it (and XLA compiles it).
+            return ops.where(ops.reshape(flip < 0, (-1, 1, 1, 1)), ops.flip(images, axis=2), images)
         # Output pixel p reads input pixel M (p - c) + c - shift, with
         # M = rotation @ shear @ zoom @ flip about the image centre c.
         m00 = ops.cos(theta) * zoom_x * flip
