@@ -605,17 +605,20 @@ def against_fer(results):
     rows = []
     for name, r in runs("train_settings*.json"):
         for setting, v in r["summary"].items():
-            figure = (f"failed: {v['failed'][:80]}" if "failed" in v else
+            figure = (f"failed: {v['failed'][:80]} | | | | " if "failed" in v else
                       f"{v['faces_per_s']:.0f} | {v['gflops']:.0f} | "
                       + ("" if v["share_of_peak"] is None else f"{v['share_of_peak']:.0%}")
+                      + f" | {', '.join(f'{x:.0f}' for x in v['faces_per_s_by_round'])}"
                       + (f" | {v['peak_memory_mb']:,.0f} MB" if v.get("peak_memory_mb") else " | "))
             rows.append(f"| `{name}` | {r['date'][:10]} | {_cpu(r['machine'])} | {setting} | {figure} |")
     if rows:
         parts += ["## Training: the default recipe under each setting",
                   "`benchmarks/train_settings.py`: faces/s of the best round's median epoch and the share of "
-                  "the CPU's estimated FP32 peak (`skfer.experiments.fp32_peak_gflops`).",
-                  "| run | date | CPU (flags) | setting | faces/s | GFLOP/s | share of FP32 peak | peak memory |\n"
-                  "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)]
+                  "the CPU's estimated FP32 peak (`skfer.experiments.fp32_peak_gflops`). `recipe` is what "
+                  "`skfer train` does; `pydataset` reads the same batches the way every fit did before the "
+                  "`tf.data` pipeline (the before figure). Target: 50% of the peak.",
+                  "| run | date | CPU (flags) | setting | faces/s | GFLOP/s | share of FP32 peak | faces/s by round "
+                  "| peak memory |\n|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)]
     return parts
 
 

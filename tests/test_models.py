@@ -38,6 +38,14 @@ def test_flip_mirrors_and_identity_ranges_keep_the_face():
     assert any(np.allclose(out, face[:, :, ::-1]) for out in outputs)
 
 
+def test_flips_alone_mirror_without_resampling_the_same_faces_as_the_resampling_would():
+    faces = np.random.default_rng(0).random((64, 48, 48, 1), dtype=np.float32)
+    mirrored = RandomAffine(rotation=0, shift=0, shear=0, zoom=0, seed=3)
+    resampled = RandomAffine(rotation=0, shift=0, shear=0, zoom=0, seed=3)
+    resampled.rotation = 1e-30  # draws the same angles (about 0) and takes the resampling path
+    np.testing.assert_array_equal(mirrored(faces, training=True), resampled(faces, training=True))
+
+
 def test_seeded_layers_repeat_their_transforms():
     first = RandomAffine(seed=3)(_faces(), training=True)
     second = RandomAffine(seed=3)(_faces(), training=True)
