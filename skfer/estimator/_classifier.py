@@ -31,6 +31,19 @@ from ._training import fit_arrays, warm_start
 NO_LABELS = object()
 
 
+def _checked_faces(X, n_features):
+    """Whether ``X`` is what ``validate_data`` would pass through unchanged: finite float32 faces, C-ordered.
+
+    A pipeline's :class:`~skfer.preprocessing.PixelNormalizer` has just
+    validated them; one face's ``validate_data`` costs about a fifth of an
+    int8 prediction.
+    """
+    return (
+        type(X) is np.ndarray and X.dtype == np.float32 and X.ndim == 2 and X.shape[1] == n_features
+        and len(X) > 0 and X.flags.c_contiguous and bool(np.isfinite(X).all())
+    )
+
+
 class FERClassifier(KerasClassifier):
     """Deep CNN for facial emotion recognition on 48x48 grayscale faces.
 
@@ -365,6 +378,8 @@ class FERClassifier(KerasClassifier):
         scikit-learn refuses it.
         """
         X = faces_2d(X)
+        if y is NO_LABELS and not reset and _checked_faces(X, self.n_features_in_):
+            return X, None  # as validate_data would return them, at a fraction of its cost per call
         if y is NO_LABELS:
             return validate_data(self, X, reset=reset, dtype=np.float32), None
         X, y = validate_data(self, X, y, reset=reset, dtype=np.float32)
