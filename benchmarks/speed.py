@@ -599,7 +599,7 @@ def against_fer(results):
         )
     if rows:
         parts += ["## Against fer: photos (`skfer predict` on a folder against `FER().detect_emotions`)",
-                  "Target: >= 2x. `benchmarks/photos.py`; stage times are in `photos.md`.",
+                  "Target: >= 2x. `benchmarks/photos.py`; stage times are in each run's `.md` file.",
                   "| run | date | CPU (flags) | photos/s: skfer / fer | `skfer predict` peak memory |\n"
                   "|---|---|---|---|---|\n" + "\n".join(rows)]
     rows = []
