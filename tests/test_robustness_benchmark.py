@@ -1,9 +1,11 @@
 """benchmarks/robustness.py: each shift changes the faces as its name says, and the tables show every model."""
 
+import argparse
 import runpy
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROBUSTNESS = runpy.run_path(str(Path(__file__).resolve().parents[1] / "benchmarks" / "robustness.py"))
 
@@ -43,3 +45,24 @@ def test_markdown_has_a_row_per_shift_and_a_column_per_model():
     assert f"| shift | {ROBUSTNESS['DEFAULT_MODEL']} | fer |" in text
     assert "| blur | 50.00% (-2.0) | 50.00% (-2.0) |" in text
     assert text.count("| none |") == 2  # the accuracy table and the per-class table
+
+
+def test_markdown_gives_a_fitted_pipeline_its_own_per_class_table():
+    emotions = ROBUSTNESS["EMOTIONS"]
+    entry = {"accuracy": 0.5, "change": 0.0, "recall": {e: 0.25 for e in emotions}}
+    result = {"date": "2026-12-04", "command": "python benchmarks/robustness.py", "faces": 10,
+              "machine": {"cpu": "AMD EPYC", "cpu_flags": ["avx2"]},
+              "pipelines": {"robust": "/runs/robust/pipeline.joblib"},
+              "models": {ROBUSTNESS["DEFAULT_MODEL"]: {"none": entry}, "robust": {"none": entry}}}
+    text = ROBUSTNESS["markdown"](result)
+    assert "Per-class recall of `robust` (fitted pipeline `/runs/robust/pipeline.joblib`)" in text
+    assert text.count("| none |") == 3
+
+
+def test_a_pipeline_argument_must_name_an_existing_file(tmp_path):
+    saved = tmp_path / "pipeline.joblib"
+    saved.write_bytes(b"")
+    assert ROBUSTNESS["_named_path"](f"run={saved}") == ("run", saved)
+    for bad in ("run", f"={saved}", f"run={tmp_path / 'missing.joblib'}"):
+        with pytest.raises(argparse.ArgumentTypeError, match="NAME=PATH|no pipeline file"):
+            ROBUSTNESS["_named_path"](bad)
