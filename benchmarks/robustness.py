@@ -197,9 +197,10 @@ def _named_path(text):
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
         raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {text!r}")
-    if not Path(path).expanduser().is_file():
+    file = Path(path).expanduser()
+    if not file.is_file():
         raise argparse.ArgumentTypeError(f"no pipeline file at {path!r} (--pipeline {text})")
-    return name, Path(path).expanduser()
+    return name, file
 
 
 def main(argv=None):
