@@ -159,6 +159,21 @@ def test_fits_on_the_jax_backend():
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
 
 
+def test_seeded_fit_never_seeds_a_process_wide_generator(faces, monkeypatch):
+    # Not even for the duration of the fit: another thread (joblib, Dask) would see it.
+    import random
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a fit touched a process-wide random generator")
+
+    for module, names in ((np.random, ("seed", "set_state")), (random, ("seed", "setstate"))):
+        for name in names:
+            monkeypatch.setattr(module, name, refuse)
+    X, y = faces
+    FERClassifier(**TINY, random_state=0).fit(X / 255, y)
+    FERClassifier(**TINY, random_state=0).partial_fit(X / 255, y)
+
+
 def test_seeded_fit_leaves_global_generators_alone_and_partial_fit_does_not_reseed(faces):
     import random
 

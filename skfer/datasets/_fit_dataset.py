@@ -3,7 +3,6 @@
 import numpy as np
 
 from ..estimator._network import routed
-from ..estimator._seeding import seeded
 from ..estimator._training import DatasetData, encode_validation, keras_fit_args, train
 
 
@@ -65,10 +64,9 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
         raise ValueError(f"The dataset has {len(classes)} class; FERClassifier needs at least 2.")
     faces, _ = dataset[0]
     fit_args = keras_fit_args(routed(classifier, "fit"))
-    with seeded(classifier.random_state):
-        classifier.initialize(np.repeat(faces[:1], len(classes), axis=0), classes)
-        if isinstance(validation_data, tuple):  # labels in any form fit's y takes, encoded like it
-            validation_data = encode_validation(classifier, validation_data)
-        train(classifier, DatasetData(dataset), epochs=classifier.epochs,
-              validation_data=validation_data, fit_args=fit_args)
+    classifier.initialize(np.repeat(faces[:1], len(classes), axis=0), classes)
+    if isinstance(validation_data, tuple):  # labels in any form fit's y takes, encoded like it
+        validation_data = encode_validation(classifier, validation_data)
+    train(classifier, DatasetData(dataset), epochs=classifier.epochs,
+          validation_data=validation_data, fit_args=fit_args)
     return classifier

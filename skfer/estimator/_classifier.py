@@ -24,7 +24,6 @@ from ._inputs import (
     faces_2d,
 )
 from ._network import build_network, network_params
-from ._seeding import seeded
 from ._training import fit_arrays, warm_start
 
 #: ``_check_faces``' default: no labels to check (``y=None`` is refused, as scikit-learn refuses it).
@@ -422,8 +421,7 @@ class FERClassifier(KerasClassifier):
         ['Fear', 'Happy', 'Sad']
         """
         self._check_params()
-        with seeded(self.random_state):
-            X, _ = self._setup(X, y)
+        X, _ = self._setup(X, y)
         renew_predictor(self, lambda: self.feature_encoder_.transform(X))
         return self
 
@@ -454,13 +452,12 @@ class FERClassifier(KerasClassifier):
             The fitted classifier.
         """
         self._check_params()
-        with seeded(self.random_state):
-            if self.warm_start and self.initialized_:
-                X, y = warm_start(self, X, y)
-            else:
-                X, y = self._setup(X, y)
-            fit_arrays(self, X, y, sample_weight, validation_data, kwargs,
-                        epochs=self.epochs, initial_epoch=0, partial=False)
+        if self.warm_start and self.initialized_:
+            X, y = warm_start(self, X, y)
+        else:
+            X, y = self._setup(X, y)
+        fit_arrays(self, X, y, sample_weight, validation_data, kwargs,
+                   epochs=self.epochs, initial_epoch=0, partial=False)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
@@ -504,9 +501,8 @@ class FERClassifier(KerasClassifier):
             raise TypeError(f"partial_fit trains one epoch from the current one; it takes no {refused}.")
         if not self.initialized_:
             check_partial_fit_labels(y, classes)
-            with seeded(self.random_state):
-                X, y = self._setup(X, y, classes)
-                fit_arrays(self, X, y, sample_weight, None, kwargs, epochs=1, initial_epoch=0, partial=True)
+            X, y = self._setup(X, y, classes)
+            fit_arrays(self, X, y, sample_weight, None, kwargs, epochs=1, initial_epoch=0, partial=True)
             return self
         y = check_partial_fit_labels(y, classes, self.classes_)
         X, y = self._check_faces(X, y, reset=False)

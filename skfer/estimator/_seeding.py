@@ -1,8 +1,6 @@
-"""Seeded fits that leave the process-wide random generators as they were."""
+"""Explicit seeds for a fit: derived from ``random_state``, never set on a process-wide generator."""
 
-import contextlib
 import numbers
-import random
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -27,44 +25,6 @@ def seed_from(random_state):
     copy = np.random.RandomState()
     copy.set_state(state)
     return int(copy.randint(np.iinfo(np.int32).max))
-
-
-@contextlib.contextmanager
-def seeded(random_state):
-    """Seed Python's and NumPy's generators for the block, then put them back as they were.
-
-    skfer's networks take every seed explicitly (initializers, dropout and
-    augmentation layers from ``random_state``, batch order from
-    :class:`skfer.estimator._batches.EpochBatches`), so nothing in a fit needs a global
-    seed; the two generators are seeded only so that code a user hands to
-    the fit (a callback, a custom layer without a seed) is repeatable too.
-    Their states are restored afterwards, and TensorFlow's and Keras' global
-    generators are never touched, so the caller's draws continue exactly as
-    if no fit had run. With ``random_state=None`` nothing is seeded.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfer.estimator._seeding import seeded
-    >>> np.random.seed(1); expected = np.random.rand()
-    >>> np.random.seed(1)
-    >>> with seeded(0):
-    ...     _ = np.random.rand()
-    >>> bool(np.random.rand() == expected)
-    True
-    """
-    seed = seed_from(random_state)
-    if seed is None:
-        yield
-        return
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    random.seed(seed)
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
 
 
 SEED_STATE = "seed_generator_state"

@@ -38,9 +38,19 @@ class LayerSeeds:
         return None if self._rng is None else self._rng.randint(1, 10**9)
 
     def initializer(self, identifier):
-        """The initializer ``identifier`` (a name or an instance) with the next seed, if it takes one."""
-        init = keras.initializers.get(identifier)
-        config = init.get_config()
-        if self._rng is None or "seed" not in config:
-            return init
-        return type(init).from_config({**config, "seed": self.next()})
+        """The initializer ``identifier`` (a name or an instance) with the next seed, if it takes one.
+
+        A name is made with its seed at once: ``keras.initializers.get(name)``
+        would first draw a default seed from Python's global generator.
+        """
+        if self._rng is None:
+            return keras.initializers.get(identifier)
+        if isinstance(identifier, str):
+            try:
+                return keras.initializers.get({"class_name": identifier, "config": {"seed": self.next()}})
+            except TypeError:  # an initializer without randomness (zeros, ones, ...)
+                return keras.initializers.get(identifier)
+        config = identifier.get_config()
+        if "seed" not in config:
+            return identifier
+        return type(identifier).from_config({**config, "seed": self.next()})
