@@ -99,3 +99,62 @@ def test_engine_reads_its_output_by_name_and_checks_its_shape(monkeypatch):
     monkeypatch.setattr(engine, "classes", list(range(5)))
     with pytest.raises(RuntimeError, match=r"shape \(3, 7\) for 3 faces and 5 classes"):
         engine.predict_on_batch(faces)
+
+
+def test_changing_one_weight_of_model_makes_int8_refuse_the_stale_engine(int8_fit):
+    clf, X, _ = int8_fit
+    clf = pickle.loads(pickle.dumps(clf))
+    clf.predict(X)
+    output = clf.model_.layers[-1]
+    kernel, bias = output.get_weights()
+    output.set_weights([kernel, bias + np.eye(len(bias), dtype=bias.dtype)[-1] * 1e-3])  # the last bias only
+    with pytest.raises(ValueError, match="weights of model_ changed"):
+        clf.predict(X)
+    clf.set_params(predict_dtype="float32").predict(X)  # the float network follows the new weights
+
+
+def test_the_shipped_engine_knows_its_weights():
+    pipe = load_pretrained()
+    classifier = pipe[-1]
+    faces = np.full((2, 2304), 128.0)
+    pipe.predict(faces)
+    classifier.model_.load_weights(_load._file(_load.read_card("crop_cosine_k3_relu_40ep")["weights"]))
+    with pytest.raises(ValueError, match="weights of model_ changed"):
+        pipe.predict(faces)
+
+
+def test_initialize_makes_no_engine_from_untrained_weights(faces):
+    X, y = faces
+    clf = FERClassifier(**TINY, predict_dtype="int8").initialize(X / 255, y)
+    assert not hasattr(clf, "engine_")
+    with pytest.raises(ValueError, match="a fit makes"):
+        clf.predict(X / 255)
+
+
+@pytest.mark.parametrize("n_faces", [1, 65, 137, 300])
+def test_calibration_takes_any_number_of_faces(n_faces):
+    # onnxruntime's percentile calibrator stacks the calibration batches: they must be of one size.
+    rng = np.random.default_rng(0)
+    X, y = rng.random((n_faces + 1, 2304), dtype=np.float32), np.arange(n_faces + 1) % 2
+    clf = FERClassifier(**TINY, random_state=0).fit(X, y)
+    X = X[:n_faces]
+    engine = Int8Engine.from_classifier(clf, X)
+    assert engine.predict_on_batch(X).shape == (n_faces, 2)
+
+
+def test_a_failing_engine_keeps_the_trained_weights_and_says_what_failed(monkeypatch, faces):
+    X, y = faces
+
+    def fail(*args, **kwargs):
+        raise ValueError("setting an array element with a sequence")
+
+    monkeypatch.setattr(Int8Engine, "from_classifier", fail)
+    clf = FERClassifier(**TINY, random_state=0, predict_dtype="int8")
+    with pytest.raises(RuntimeError, match="weights are kept in model_.*setting an array element"):
+        clf.fit(X / 255, y)
+    assert len(clf.history_["loss"]) == TINY["epochs"]
+    trained = FERClassifier(**TINY, random_state=0).fit(X / 255, y)
+    for got, expected in zip(clf.model_.get_weights(), trained.model_.get_weights()):
+        np.testing.assert_array_equal(got, expected)
+    clf.set_params(predict_dtype="float32")
+    np.testing.assert_array_equal(clf.predict_proba(X / 255), trained.predict_proba(X / 255))

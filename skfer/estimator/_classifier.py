@@ -410,7 +410,8 @@ class FERClassifier(KerasClassifier):
         Returns
         -------
         self : FERClassifier
-            The classifier, ready to predict (with untrained weights) or to train.
+            The classifier, ready to train, or to predict with untrained weights (in
+            float32 or bfloat16: an 8-bit engine is made by a fit, never from untrained weights).
 
         Examples
         --------
@@ -422,7 +423,7 @@ class FERClassifier(KerasClassifier):
         """
         self._check_params()
         X, _ = self._setup(X, y)
-        renew_predictor(self, lambda: self.feature_encoder_.transform(X))
+        renew_predictor(self)  # no int8 engine: it is never made from untrained weights
         return self
 
     def fit(self, X, y, sample_weight=None, *, validation_data=None, **kwargs):

@@ -1,8 +1,10 @@
 """The 8-bit ONNX Runtime engine of ``FERClassifier(predict_dtype="int8")``.
 
-It is made from the fitted network when a fit (or ``initialize``) ends,
-calibrated on that fit's faces, and kept with the classifier through
-pickling as the ONNX file's bytes. Making one needs tf2onnx and onnx;
+It is made from the fitted network when a fit ends, calibrated on that
+fit's faces, and kept with the classifier through pickling as the ONNX
+file's bytes, with a fingerprint of the weights it was made from: weights
+changed later (``model_.set_weights``, ``load_weights``) are noticed before
+the next prediction. Making one needs tf2onnx and onnx;
 running one needs onnxruntime only (all three come with skfer).
 """
 
@@ -10,6 +12,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from ._onnx import _CLASSES, _CLASSIFIER_INPUT, INPUT, OUTPUT, _keras_graph, _name_output_and_describe, _quantize_int8, _require
@@ -48,6 +51,32 @@ def calibration_sample(X, n=CALIBRATION_FACES):
     return X[:: max(1, len(X) // n)][:n]
 
 
+def weights_fingerprint(model):
+    """A fingerprint of every weight of ``model``: the XOR of each weight's 32-bit words.
+
+    Changing any single value of any weight changes it; it reads each
+    weight once, without hashing, so it is cheap to check before every
+    prediction.
+
+    Examples
+    --------
+    >>> import keras, numpy as np
+    >>> from skfer.inference._engine import weights_fingerprint
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> before = weights_fingerprint(model)
+    >>> kernel, bias = model.get_weights()
+    >>> model.set_weights([kernel, bias + np.float32([0, 1e-6])])
+    >>> weights_fingerprint(model) == before
+    False
+    """
+    words = []
+    for weight in model.weights:
+        array = np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).ravel()
+        view = array.view(np.uint32) if array.dtype.itemsize % 4 == 0 else array.view(np.uint8)
+        words.append(int(np.bitwise_xor.reduce(view)) if view.size else 0)
+    return tuple(words)
+
+
 class Int8Engine:
     """A fitted network as an 8-bit ONNX Runtime session: classifier input in, probabilities out.
 
@@ -56,6 +85,8 @@ class Int8Engine:
     onnx_bytes : bytes
         An ONNX file written by :func:`~skfer.export_onnx` for a classifier
         alone (input ``"pixels"``, output ``"probabilities"``).
+    weights : tuple of int, default=None
+        :func:`weights_fingerprint` of the network it was made from.
 
     Attributes
     ----------
@@ -76,8 +107,9 @@ class Int8Engine:
     (16, 2)
     """
 
-    def __init__(self, onnx_bytes):
+    def __init__(self, onnx_bytes, weights=None):
         self.onnx_bytes = bytes(onnx_bytes)
+        self.weights = weights
         self._start()
 
     @classmethod
@@ -106,7 +138,11 @@ class Int8Engine:
             network.export(str(path), format="onnx", verbose=False)
             _name_output_and_describe(path, np.asarray(classifier.classes_).tolist(), _CLASSIFIER_INPUT, metadata)
             _quantize_int8(path, np.ascontiguousarray(calibration_sample(faces), dtype=np.float32))
-            return cls(path.read_bytes())
+            return cls(path.read_bytes(), weights_fingerprint(classifier.model_))
+
+    def made_from(self, model):
+        """Whether ``model``'s weights are those this engine was made from."""
+        return self.weights is not None and self.weights == weights_fingerprint(model)
 
     def _start(self):
         ort = _require("onnxruntime", 'predict_dtype="int8"')
@@ -136,8 +172,9 @@ class Int8Engine:
         return proba
 
     def __getstate__(self):
-        return {"onnx_bytes": self.onnx_bytes}
+        return {"onnx_bytes": self.onnx_bytes, "weights": self.weights}
 
     def __setstate__(self, state):
         self.onnx_bytes = state["onnx_bytes"]
+        self.weights = state.get("weights")
         self._start()

@@ -178,9 +178,14 @@ def _quantize_int8(path, faces, batch_size=64):
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    # Batches of one size: onnxruntime's percentile calibrator stacks them, and fails on a
+    # shorter last batch. The few faces past the last whole batch are left out.
+    n_batches = -(-len(faces) // batch_size)
+    size = len(faces) // n_batches
+
     class _Batches(CalibrationDataReader):
         def __init__(self):
-            self._batches = (faces[i : i + batch_size] for i in range(0, len(faces), batch_size))
+            self._batches = (faces[i * size : (i + 1) * size] for i in range(n_batches))
 
         def get_next(self):
             batch = next(self._batches, None)

@@ -32,17 +32,33 @@ def make_predictor(estimator):
     estimator._predictor_source = (estimator.predictor_, estimator.model_, dtype)
 
 
-def renew_predictor(estimator, faces):
+def renew_predictor(estimator, faces=None):
     """Make the predictors for weights that a fit (or ``initialize``) just set.
 
     The int8 engine of the former weights is dropped; with
-    ``predict_dtype="int8"`` a new one is converted and calibrated on
-    ``faces()``, the classifier input the weights were fitted on (a function,
-    called only then).
+    ``predict_dtype="int8"`` and ``faces`` (a function giving the classifier
+    input the weights were fitted on, called only then) a new one is
+    converted and calibrated. ``initialize`` passes no faces: an engine is
+    never made from untrained weights.
+
+    Raises
+    ------
+    RuntimeError
+        If making the engine failed; ``model_`` keeps the trained weights and
+        predicts with ``predict_dtype="float32"``.
     """
     estimator.__dict__.pop("engine_", None)
-    if estimator.predict_dtype == INT8:
-        estimator.engine_ = Int8Engine.from_classifier(estimator, faces())
+    if estimator.predict_dtype == INT8 and faces is not None:
+        try:
+            estimator.engine_ = Int8Engine.from_classifier(estimator, faces())
+        except Exception as error:
+            make_predictor(estimator)
+            raise RuntimeError(
+                f"The fit finished and its weights are kept in model_ (and history_), but making the "
+                f'8-bit engine (predict_dtype="int8") failed: {type(error).__name__}: {error}. Predict '
+                'with set_params(predict_dtype="float32"), or save the weights with '
+                "model_.save_weights(PATH)."
+            ) from error
     make_predictor(estimator)
 
 
@@ -63,14 +79,22 @@ def current_predictor(estimator):
     dtype = resolve_dtype(estimator.predict_dtype)
     source = getattr(estimator, "_predictor_source", (None, None, None))
     predictor = getattr(estimator, "predictor_", None)
-    if predictor is not None and source == (predictor, estimator.model_, dtype):
-        return predictor
     if dtype == INT8:
+        if predictor is not None and source == (predictor, estimator.model_, dtype):
+            if predictor.made_from(estimator.model_):
+                return predictor
+            raise ValueError(
+                'predict_dtype="int8": the weights of model_ changed after its 8-bit engine was made '
+                "from them (set_weights or load_weights on model_). Fit again to make an engine for "
+                'them, or predict with set_params(predict_dtype="float32").'
+            )
         raise ValueError(
             'predict_dtype="int8" predicts with an 8-bit engine that a fit makes, calibrated on '
             "its faces, and this classifier has none for its current network. Fit it with "
             'predict_dtype="int8", or predict with predict_dtype="float32".'
         )
+    if predictor is not None and source == (predictor, estimator.model_, dtype):
+        return predictor
     return inference_model(estimator.model_, dtype)
 
 
