@@ -14,6 +14,7 @@ __version__ = "0.1.0.dev0"
 
 #: Module of each public name, imported on first access.
 _LAZY = {
+    "Augmentation": ".estimator._augmentation",
     "FERClassifier": ".estimator._classifier",
     "FERPipeline": ".estimator._pipeline",
     "make_fer_pipeline": ".estimator._pipeline",

@@ -104,6 +104,30 @@ class Progress:
         self._lines += 1
 
 
+def resolve_verbose(verbose, stream=None):
+    """``verbose`` as 0, 1 or 2: ``"auto"`` is 1 where a person watches (a terminal or a notebook), else 0.
+
+    Parameters
+    ----------
+    verbose : {"auto", 0, 1, 2} or bool
+        FERClassifier's ``verbose``.
+    stream : file-like, default=None
+        Where progress goes; ``sys.stderr`` if None.
+
+    Examples
+    --------
+    >>> import io
+    >>> from skfer._progress import resolve_verbose
+    >>> resolve_verbose("auto", io.StringIO()), resolve_verbose(2), resolve_verbose(True)
+    (0, 2, 1)
+    """
+    if verbose != "auto":
+        return int(verbose)
+    stream = sys.stderr if stream is None else stream
+    in_notebook = "ipykernel" in sys.modules
+    return int(in_notebook or bool(getattr(stream, "isatty", lambda: False)()))
+
+
 class EpochProgress(keras.callbacks.Callback):
     """Report faces done, faces per second and time left in the epoch and in the whole run.
 

@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 FER_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fer2013"
 
 #: A FERClassifier small enough to fit in about a second, for behaviour tests.
-TINY = dict(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8, epochs=1, augment=False)
+TINY = dict(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1, epochs=1, augmentation=None)
 
 
 @pytest.fixture(scope="session")

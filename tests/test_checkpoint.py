@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from skfer import FERClassifier
+from skfer import Augmentation, FERClassifier
 
 from .conftest import TINY
 
@@ -74,11 +74,11 @@ def test_cross_validation_with_a_shared_checkpoint_dir_gives_independent_folds(t
 def test_resuming_a_checkpoint_of_other_parameters_or_data_says_what_differs(tmp_path):
     X, y = _data()
     FERClassifier(**TINY, random_state=0, checkpoint_dir=str(tmp_path)).fit(X[:30], y[:30])
-    changed = FERClassifier(**{**TINY, "filters": (8,)}, random_state=0,
+    changed = FERClassifier(**{**TINY, "architecture__filters": (8,)}, random_state=0,
                             checkpoint_dir=str(tmp_path), resume=True)
-    with pytest.raises(ValueError, match=r"filters=\(4,\) in the checkpoint, \(8,\) now.*30 training faces"):
+    with pytest.raises(ValueError, match=r"architecture__filters=\(4,\) in the checkpoint, \(8,\) now.*30 training faces"):
         changed.fit(X, y)
-    with pytest.warns(UserWarning, match="filters=.*will be replaced"):
+    with pytest.warns(UserWarning, match="architecture__filters=.*will be replaced"):
         changed.set_params(resume="if_matching").fit(X, y)
     assert changed.model_.get_layer("conv1_1").get_weights()[0].shape[-1] == 8
     assert len(changed.history_["loss"]) == TINY["epochs"]
@@ -102,7 +102,8 @@ def test_early_stopping_and_plateau_counters_survive_a_resume(tmp_path, monkeypa
 
     X, y = _data()
     params = {**TINY, "epochs": 3, "random_state": 0, "checkpoint_dir": str(tmp_path),
-              "resume": True, "patience": 50, "lr_patience": 50}
+              "resume": True, "early_stopping": True, "early_stopping__patience": 50,
+              "lr_schedule": "plateau", "lr_schedule__patience": 50}
     FERClassifier(**params).fit(X, y, validation_data=(X, y))
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["callbacks"]["EarlyStopping"]["best"] == max(state["history"]["val_accuracy"])
@@ -139,7 +140,7 @@ def test_a_resumed_fit_does_not_replay_the_first_epochs_random_draws(tmp_path):
             seen.append((epoch, streams(self.model)))
 
     X, y = _data()
-    params = {**TINY, "augment": True, "crop_size": 44, "epochs": 3, "random_state": 0,
+    params = {**TINY, "augmentation": Augmentation, "epochs": 3, "random_state": 0,
               "checkpoint_dir": str(tmp_path / "a"), "callbacks": [Record]}
     seen = []
     FERClassifier(**params).partial_fit(X, y)  # epoch 1, checkpointed, not finished
@@ -263,7 +264,7 @@ def test_a_resumed_fit_reproduces_the_uninterrupted_fit(tmp_path):
                 raise RuntimeError("power cut")
 
     X, y = _data()
-    params = {**TINY, "augment": True, "crop_size": 44, "dropout": 0.3, "epochs": 4, "random_state": 0}
+    params = {**TINY, "augmentation": Augmentation, "dropout": 0.3, "epochs": 4, "random_state": 0}
     whole = FERClassifier(**params).fit(X, y)
     interrupted = {**params, "checkpoint_dir": str(tmp_path), "resume": True}
     with pytest.raises(RuntimeError, match="power cut"):
@@ -281,7 +282,7 @@ tf.random.set_seed(7); np.random.seed(7); random.seed(7); keras.utils.set_random
 _ = tf.random.uniform(()), keras.random.uniform(())
 X = np.random.default_rng(0).random((20, 2304), dtype=np.float32)
 if sys.argv[1] == "fit":
-    clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8, epochs=1, random_state=0)
+    clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, epochs=1, random_state=0)
     clf.fit(X, np.arange(20) % 2)
 print(float(tf.random.uniform(())), float(keras.random.uniform(())), np.random.rand(), random.random())
 """

@@ -12,7 +12,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_validate
 from sklearn.pipeline import make_pipeline
 
-from skfer import EMOTIONS, FERClassifier, PixelNormalizer, PixelStringTransformer, make_fer_pipeline
+from skfer import EMOTIONS, Augmentation, FERClassifier, PixelNormalizer, PixelStringTransformer, make_fer_pipeline
 
 from .conftest import TINY
 
@@ -52,7 +52,7 @@ def test_confusion_matrix_display_from_pipeline(faces):
 @pytest.mark.floor
 def test_random_state_gives_identical_predictions(faces):
     X, y = faces
-    params = {**TINY, "epochs": 2, "augment": True, "random_state": 0}
+    params = {**TINY, "epochs": 2, "augmentation": Augmentation, "random_state": 0}
     first = FERClassifier(**params).fit(X / 255, y).predict_proba(X / 255)
     second = FERClassifier(**params).fit(X / 255, y).predict_proba(X / 255)
     np.testing.assert_array_equal(first, second)
@@ -93,21 +93,29 @@ def test_one_class_or_continuous_target_is_refused(faces):
         FERClassifier(**TINY).fit(X, np.linspace(0, 1, len(X)))
 
 
-def test_defaults_are_the_seed_recipe_and_summary(faces):
+def test_defaults_are_the_best_recipe_and_the_seed_is_one_name_away(faces):
+    from skfer.experiments import recipe
+
     X, y = faces
     clf = FERClassifier().initialize(X[:7], np.arange(7))
-    assert clf.model_.count_params() == 896_487
-    assert "896,487" in clf.summary()
-    assert type(clf.model_.optimizer).__name__ == "Nadam"
-    assert np.isclose(float(clf.model_.optimizer.learning_rate), 1e-3)
-    assert (clf.batch_size, clf.epochs) == (32, 100)
+    assert clf.model_.count_params() == 699_367  # 3x3 kernels, ReLU, 44-pixel crops
+    assert "699,367" in clf.summary()
+    assert type(clf.model_.optimizer).__name__ == "AdamW"
+    assert np.isclose(float(clf.model_.optimizer.learning_rate), 2e-3)
+    assert (clf.batch_size, clf.epochs, clf.early_stopping, clf.lr_schedule) == (64, 40, False, "cosine")
+    params, epochs = recipe("seed")
+    seed = FERClassifier(**params, epochs=epochs).initialize(X[:7], np.arange(7))
+    assert seed.model_.count_params() == 896_487
+    assert type(seed.model_.optimizer).__name__ == "Nadam"
+    assert (seed.batch_size, seed.epochs, seed.early_stopping, seed.lr_schedule) == (32, 100, True, "plateau")
     routed = FERClassifier(optimizer="sgd", optimizer__learning_rate=0.05).initialize(X[:7], np.arange(7))
     assert np.isclose(float(routed.model_.optimizer.learning_rate), 0.05)
 
 
 def test_history_and_validation_callbacks(faces):
     X, y = faces
-    params = {**TINY, "epochs": 6, "patience": 1, "lr_patience": 1, "random_state": 0}
+    params = {**TINY, "epochs": 6, "early_stopping": True, "early_stopping__patience": 1,
+              "lr_schedule": "plateau", "lr_schedule__patience": 1, "random_state": 0}
     clf = FERClassifier(**params).fit(X / 255, y, validation_data=(X / 255, y))
     epochs_run = len(clf.history_["loss"])
     assert {"accuracy", "val_accuracy", "val_loss", "learning_rate"} <= set(clf.history_)
@@ -115,7 +123,7 @@ def test_history_and_validation_callbacks(faces):
     # Each fit gets fresh callbacks: a refit of a clone runs the same epochs.
     again = clone(clf).fit(X / 255, y, validation_data=(X / 255, y))
     assert len(again.history_["loss"]) == epochs_run
-    plain = FERClassifier(**{**params, "epochs": 2}).fit(X / 255, y)
+    plain = FERClassifier(**{**params, "epochs": 2, "early_stopping": False, "lr_schedule": "cosine"}).fit(X / 255, y)
     assert "val_accuracy" not in plain.history_ and len(plain.history_["loss"]) == 2
 
 
@@ -151,7 +159,7 @@ def test_fits_on_the_jax_backend():
         "import numpy as np; from skfer import FERClassifier; import keras;"
         "assert keras.backend.backend() == 'jax';"
         "X = np.random.default_rng(0).random((20, 2304), dtype=np.float32);"
-        "clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8, epochs=1,"
+        "clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, epochs=1,"
         " random_state=0).fit(X, np.arange(20) % 2);"
         "assert clf.predict_proba(X).shape == (20, 2)"
     )
@@ -195,15 +203,19 @@ def test_seeded_fit_leaves_global_generators_alone_and_partial_fit_does_not_rese
     assert not np.allclose(second, third)
 
 
-def test_recipe_callbacks_watch_what_metrics_record(faces):
-    import skfer.estimator._callbacks as callbacks_module
+def test_schedule_and_stopping_are_keras_callbacks_made_per_fit_with_routed_settings(faces):
+    from skfer.estimator._callbacks import recipe_callbacks
 
-    X, y = faces
-    clf = FERClassifier(**{**TINY, "epochs": 2}, metrics=["mse"])
-    made = callbacks_module.recipe_callbacks(clf, has_validation=True)
-    assert [(c.monitor, c.mode) for c in made[1:]] == [("val_loss", "min"), ("val_loss", "min")]
-    clf.fit(X / 255, y, validation_data=(X / 255, y))
-    assert len(clf.history_["val_loss"]) == 2
+    clf = FERClassifier(**TINY, lr_schedule="plateau", lr_schedule__factor=0.2, early_stopping=True,
+                        early_stopping__patience=3)
+    first, second = recipe_callbacks(clf, epochs=2), recipe_callbacks(clf, epochs=2)
+    plateau, stopping = first[1:]
+    assert (type(plateau).__name__, plateau.factor, plateau.patience, plateau.monitor) == (
+        "ReduceLROnPlateau", 0.2, 7, "val_accuracy")
+    assert (type(stopping).__name__, stopping.patience, stopping.restore_best_weights) == ("EarlyStopping", 3, True)
+    assert all(a is not b for a, b in zip(first, second))
+    with pytest.raises(ValueError, match="lr_schedule__factr is not a setting of ReduceLROnPlateau"):
+        FERClassifier(**TINY, lr_schedule="plateau", lr_schedule__factr=0.2).fit(*faces)
 
 
 @pytest.mark.parametrize(
@@ -212,7 +224,14 @@ def test_recipe_callbacks_watch_what_metrics_record(faces):
         ({"dropout": 1.5}, "'dropout' parameter of FERClassifier must be a float in the range"),
         ({"dropout": (0.2, 1.5)}, "'dropout' parameter of FERClassifier must hold rates in"),
         ({"lr_schedule": "linear"}, "'lr_schedule' parameter of FERClassifier must be a str among"),
-        ({"crop_size": 60}, "'crop_size' parameter of FERClassifier must be an int in the range"),
+        ({"augmentation": Augmentation, "augmentation__crop_size": 60},
+         "'crop_size' parameter of Augmentation must be an int in the range"),
+        ({"augmentation": Augmentation, "augmentation__rotaton": 5}, "augmentation__rotaton is not a setting"),
+        ({"architecture__kernel_size": 3}, "architecture__kernel_size is not a setting of architecture='dcnn'"),
+        ({"validation_fraction": 1.0}, "'validation_fraction' parameter of FERClassifier must be a float"),
+        ({"model": "nonsense"}, "FERClassifier has no parameter 'model'"),
+        ({"run_eagerly": True}, "FERClassifier has no parameter 'run_eagerly'"),
+        ({"verbose": "loud"}, "'verbose' parameter of FERClassifier must be"),
         ({"tta": "five_crop"}, "'tta' parameter of FERClassifier must be a str among"),
     ],
 )
@@ -226,8 +245,8 @@ def test_recipe_levers_do_what_they_say(faces):
     X, y = faces
     X = X / 255
     clf = FERClassifier(
-        **{**TINY, "epochs": 4}, crop_size=44, label_smoothing=0.1, lr_schedule="cosine",
-        warmup_epochs=1, optimizer="sgd_nesterov", learning_rate=0.05, weight_decay=5e-4,
+        **{**TINY, "epochs": 4, "augmentation": Augmentation}, label_smoothing=0.1, lr_schedule="cosine",
+        lr_schedule__warmup=0.25, optimizer="sgd_nesterov", learning_rate=0.05, weight_decay=5e-4,
         class_weight="balanced", random_state=0,
     ).fit(X, y)
     assert clf.n_features_in_ == 2304
@@ -245,20 +264,21 @@ def test_erasing_adds_the_layer_only_when_asked_and_prediction_ignores_it(faces)
     X, y = faces
     X = X / 255
     plain = FERClassifier(**TINY, random_state=0).fit(X, y)
-    erasing = FERClassifier(**TINY, erasing=0.5, random_state=0).fit(X, y)
+    erasing = FERClassifier(**{**TINY, "augmentation": Augmentation(erasing=0.5, crop_size=None)}, random_state=0).fit(X, y)
     assert "erasing" not in [layer.name for layer in plain.model_.layers]
     assert erasing.model_.get_layer("erasing").rate == 0.5
     # at inference the layer passes faces through: same weights, same answers
     plain.model_.set_weights(erasing.model_.get_weights())
     np.testing.assert_allclose(erasing.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
-    with pytest.raises(ValueError, match="'erasing' parameter of FERClassifier must be a float in the range"):
-        FERClassifier(**TINY, erasing=1.5).fit(X, y)
+    with pytest.raises(ValueError, match="'erasing' parameter of Augmentation must be a float in the range"):
+        FERClassifier(**{**TINY, "augmentation": Augmentation(erasing=1.5)}).fit(X, y)
 
 
 def test_photometric_adds_its_layer_and_prediction_ignores_it(faces):
     X, y = faces
     plain = FERClassifier(**TINY, random_state=0).fit(X / 255, y)
-    photometric = FERClassifier(**TINY, photometric=1.0, random_state=0).fit(X / 255, y)
+    photometric = FERClassifier(**{**TINY, "augmentation": Augmentation(photometric=1.0, crop_size=None)},
+                                random_state=0).fit(X / 255, y)
     assert "photometric" not in [layer.name for layer in plain.model_.layers]
     assert photometric.model_.get_layer("photometric").strength == 1.0
     plain.model_.set_weights(photometric.model_.get_weights())
@@ -271,14 +291,15 @@ def test_class_weight_balanced_weighs_the_rare_class_up(faces):
     X, y = X[keep] / 255, y[keep]
     losses = {}
     for class_weight in (None, "balanced"):
-        clf = FERClassifier(**TINY, class_weight=class_weight, random_state=0, shuffle=False).fit(X, y)
+        clf = FERClassifier(**TINY, class_weight=class_weight, random_state=0).fit(X, y)
         losses[class_weight] = clf.history_["loss"][0]
     assert losses["balanced"] != losses[None]
 
 
 def test_tta_views_average_and_none_is_unchanged(faces):
     X, y = faces
-    clf = FERClassifier(**TINY, crop_size=44, random_state=0).fit(X / 255, y)
+    clf = FERClassifier(**{**TINY, "augmentation": Augmentation(horizontal_flip=False)},
+                        random_state=0).fit(X / 255, y)
     plain = clf.predict_proba(X / 255)
     np.testing.assert_allclose(plain, clf.model_.predict(X / 255, verbose=0), atol=1e-5)
     flipped = (X / 255).reshape(-1, 48, 48)[:, :, ::-1].reshape(len(X), -1)
@@ -299,10 +320,10 @@ def test_verbose_1_reports_progress_within_epochs(faces, capsys):
 @pytest.mark.parametrize("architecture", ["dcnn", "vgg", "resnet"])
 def test_architecture_is_a_parameter_and_predictions_follow_the_model(faces, architecture):
     X, y = faces
-    small = {"dcnn": dict(filters=(4,), kernel_sizes=3, dense_units=8, dropout=0.1)}.get(
-        architecture, dict(filters=(4, 8))
+    small = {"dcnn": dict(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1)}.get(
+        architecture, dict(architecture__filters=(4, 8))
     )
-    clf = FERClassifier(architecture=architecture, epochs=1, crop_size=44, random_state=0, **small)
+    clf = FERClassifier(architecture=architecture, epochs=1, random_state=0, **small)
     clf.fit(X / 255, y)
     assert clf.model_.output_shape == (None, 3) and clf.n_features_in_ == 2304
     np.testing.assert_allclose(clf.predict_proba(X / 255), clf.model_.predict(X / 255, verbose=0), atol=1e-5)
@@ -310,8 +331,9 @@ def test_architecture_is_a_parameter_and_predictions_follow_the_model(faces, arc
 
 def test_parameters_an_architecture_lacks_are_named(faces):
     X, y = faces
-    with pytest.raises(ValueError, match="architecture='resnet' has no parameter dense_units, kernel_sizes"):
-        FERClassifier(architecture="resnet", kernel_sizes=3, dense_units=8, epochs=1).fit(X / 255, y)
+    with pytest.raises(ValueError, match="architecture__dense_units is not a setting of architecture='resnet'"):
+        FERClassifier(architecture="resnet", architecture__kernel_sizes=3, architecture__dense_units=8,
+                      epochs=1).fit(X / 255, y)
 
 
 def test_partial_fit_takes_scikit_learns_classes_argument(faces):

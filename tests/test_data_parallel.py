@@ -21,8 +21,8 @@ devices = keras.distribution.list_devices()
 rng = np.random.default_rng(0)
 y = np.repeat([0, 1], 16)
 X = rng.random((32, 2304), dtype=np.float32) + 0.5 * y[:, None]
-params = dict(filters=(4,), kernel_sizes=3, dropout=0.0, dense_units=8, dense_dropout=0.0,
-              augment=False, epochs=2, batch_size=8, shuffle=False, random_state=0)
+params = dict(architecture__filters=(4,), dropout=0.0, architecture__dense_units=8,
+              architecture__dense_dropout=0.0, augmentation=None, epochs=2, batch_size=8, random_state=0)
 single = FERClassifier(**params).fit(X, y)
 # What each device would learn alone from its half of every batch.
 half = FERClassifier(**{**params, "batch_size": 4}).fit(X, y)

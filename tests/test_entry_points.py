@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skfer import EMOTIONS, FERClassifier
+from skfer import EMOTIONS, Augmentation, FERClassifier
 from skfer.datasets import fit_dataset
-from skfer.experiments import EpochSchedule, fp32_peak_gflops, train_fer2013
+from skfer.experiments import CosineSchedule, fp32_peak_gflops, train_fer2013
 
 from .conftest import TINY
 
@@ -157,12 +157,13 @@ def test_class_weight_changes_the_loss(entry, data, tmp_path):
 def test_photometric_refuses_faces_outside_0_1_on_every_way_in(entry, data):
     # skfer train scales the CSV's pixels itself; partial_fit and warm starts are checked on a later call
     X, y = data
-    clf = FERClassifier(**TINY, photometric=1.0, warm_start=entry == "warm_start", random_state=0)
+    clf = FERClassifier(**{**TINY, "augmentation": Augmentation(photometric=1.0)},
+                        warm_start=entry == "warm_start", random_state=0)
     if entry == "partial_fit":
         clf.partial_fit(X, y)
     if entry == "warm_start":
         clf.fit(X, y)
-    with pytest.raises(ValueError, match=r"photometric=1.0 needs faces scaled to \[0, 1\].*faces span \[0, 2"):
+    with pytest.raises(ValueError, match=r"augmentation__photometric=1.0 needs faces scaled to \[0, 1\].*faces span \[0, 2"):
         if entry == "fit_dataset":
             fit_dataset(clf, Faces(X * 255, y))
         elif entry == "partial_fit":
@@ -194,7 +195,7 @@ def test_validation_labels_in_any_form_give_the_same_validation(entry, data, tmp
 def test_recipe_schedule_and_timer_act(entry, data, tmp_path):
     _applies("recipe_callbacks", entry)
     clf = train_through(entry, tmp_path, *data, params={"lr_schedule": "cosine", "learning_rate": 1e-3})
-    schedule = EpochSchedule("cosine", clf.learning_rate, clf.epochs, warmup_epochs=clf.warmup_epochs)
+    schedule = CosineSchedule(clf.learning_rate, clf.epochs)
     n = len(clf.history_["loss"])
     np.testing.assert_allclose(clf.history_["learning_rate"], [schedule.rate(e) for e in range(n)], rtol=1e-6)
     assert all(s is not None and s > 0 for s in clf.history_["epoch_seconds"])

@@ -3,11 +3,11 @@ import warnings
 import numpy as np
 import pytest
 
-from skfer import FERClassifier
+from skfer import Augmentation, FERClassifier
 
 from .conftest import TINY
 
-TWO_BLOCKS = {**TINY, "filters": (4, 4), "epochs": 2, "random_state": 0}
+TWO_BLOCKS = {**TINY, "architecture__filters": (4, 4), "epochs": 2, "random_state": 0}
 
 
 def _weights(clf, name):
@@ -91,7 +91,8 @@ def test_warm_start_takes_changed_augmentation_and_keeps_every_weight(faces):
     X, y = faces
     clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
     before = {name: _weights(clf, name) for name in ("conv1_1", "conv2_2", "dense", "emotion")}
-    clf.set_params(warm_start=True, epochs=1, learning_rate=1e-12, photometric=1.0, erasing=0.3)
+    clf.set_params(warm_start=True, epochs=1, learning_rate=1e-12,
+                   augmentation=Augmentation(photometric=1.0, erasing=0.3))
     clf.fit(X / 255, y)
     names = [layer.name for layer in clf.model_.layers]
     assert "photometric" in names and "erasing" in names
@@ -103,7 +104,7 @@ def test_warm_start_refuses_parameters_that_change_the_weights_and_keeps_the_fit
     X, y = faces
     clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
     fitted = clf.model_
-    clf.set_params(warm_start=True, kernel_sizes=5)
+    clf.set_params(warm_start=True, architecture__kernel_sizes=5)
     with pytest.raises(ValueError, match=r"warm_start: .*Layer 'conv1_1' has weights of shapes .*warm_start=False"):
         clf.fit(X / 255, y)
     assert clf.model_ is fitted

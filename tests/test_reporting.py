@@ -48,7 +48,7 @@ def emotion_faces():
 def fitted_pipe(emotion_faces):
     """The default pipeline around a tiny FERClassifier, fitted with validation data."""
     X, y = emotion_faces
-    clf = FERClassifier(**dict(TINY, epochs=3, lr_patience=1, random_state=0))
+    clf = FERClassifier(**dict(TINY, epochs=3, lr_schedule="plateau", lr_schedule__patience=1, random_state=0))
     return make_fer_pipeline(clf).fit(X, y, validation_data=(X[::2], y[::2]))
 
 

@@ -18,17 +18,18 @@ def _card_params():
 
 def test_a_card_keeps_the_runs_network_parameters_and_drops_training_ones(tmp_path):
     trained = FERClassifier(
-        kernel_sizes=3, activation="relu", crop_size=44, dropout=(0.1, 0.2, 0.3), tta="flip",
+        architecture__kernel_sizes=(5, 3, 3), architecture__activation="elu", augmentation__crop_size=40,
+        dropout=(0.1, 0.2, 0.2), tta="flip",
         learning_rate=2e-3, lr_schedule="cosine", checkpoint_dir=str(tmp_path), train_dtype="bfloat16",
     )
     # As skfer train records them in metrics.json.
     run_params = json.loads(json.dumps(trained.get_params(), default=repr))
     card = _card_params()(run_params)
-    assert card == {"kernel_sizes": 3, "activation": "relu", "crop_size": 44,
-                    "dropout": [0.1, 0.2, 0.3], "tta": "flip"}
+    assert card == {"architecture__kernel_sizes": [5, 3, 3], "architecture__activation": "elu",
+                    "augmentation__crop_size": 40, "dropout": [0.1, 0.2, 0.2], "tta": "flip"}
     assert _card_params()(run_params, tta="none")["tta"] is None
     rebuilt = FERClassifier(**card)
     X, y = [[0.5] * 2304] * 7, list(range(7))
     rebuilt.initialize(X, y), trained.initialize(X, y)
     assert [w.shape for w in rebuilt.model_.get_weights()] == [w.shape for w in trained.model_.get_weights()]
-    assert rebuilt.model_.get_layer("act1_1").get_config()["activation"] == "relu"
+    assert rebuilt.model_.get_layer("act1_1").get_config()["activation"] == "elu"

@@ -16,7 +16,7 @@ def test_time_budget_stops_after_the_first_epoch_and_is_recorded(fer_dir, tmp_pa
     script.main([
         "--run-name", "budget", "--results", str(tmp_path / "results"), "--output", str(tmp_path / "run"),
         "--data", str(fer_dir), "--subset", "200", "--epochs", "3", "--minutes", "0.001",
-        "--param", "filters=(4,4,4)", "--param", "kernel_sizes=3", "--param", "dense_units=8",
+        "--param", "architecture__filters=(4,4,4)", "--param", "architecture__dense_units=8",
     ])
     metrics = json.loads((tmp_path / "results" / "budget" / "metrics.json").read_text())
     assert metrics["epochs_run"] == 1 and metrics["classifier_params"]["epochs"] == 3

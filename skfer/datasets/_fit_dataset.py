@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from ..estimator._network import routed
-from ..estimator._training import DatasetData, encode_validation, keras_fit_args, train
+import warnings
+
+from ..estimator._training import DatasetData, encode_validation, fit_options, train
 
 
 def fit_dataset(classifier, dataset, *, validation_data=None):
@@ -20,8 +21,10 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     identify the data). Afterwards the classifier predicts, scores and saves
     as if ``fit`` had trained it, and ``history_`` holds the epochs.
 
-    The dataset sets the batch size and the shuffling, so ``batch_size``,
-    ``shuffle`` and ``validation_split`` of the classifier are not used.
+    The dataset sets the batch size and the order: a classifier whose
+    ``batch_size`` differs from the dataset's gets a warning naming both.
+    Settings that need validation data (``early_stopping``, the plateau
+    schedule) need ``validation_data`` here: a dataset cannot be split.
 
     Parameters
     ----------
@@ -53,8 +56,8 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     ...         face = np.full((48, 48), 40 * i, np.uint8)
     ...         _ = cv2.imwrite(str(root / emotion / f"{i}.png"), face)
     >>> data = FaceFolderDataset(root, crop=False, batch_size=4, random_state=0)
-    >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8,
-    ...                     epochs=2, random_state=0)
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8,
+    ...                     batch_size=4, epochs=2, random_state=0)
     >>> clf = fit_dataset(clf, data)
     >>> clf.classes_.tolist(), len(clf.history_["loss"])
     ([3, 4], 2)
@@ -63,10 +66,19 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     if len(classes) < 2:
         raise ValueError(f"The dataset has {len(classes)} class; FERClassifier needs at least 2.")
     faces, _ = dataset[0]
-    fit_args = keras_fit_args(routed(classifier, "fit"))
+    options = fit_options(classifier, {}, "fit")
+    given = getattr(dataset, "batch_size", None)
+    if given is not None and given != options["batch_size"]:
+        warnings.warn(
+            f"fit_dataset: the dataset's batches hold {given} faces; the classifier's "
+            f"batch_size={options['batch_size']} does not act (the dataset sets it).",
+            UserWarning, stacklevel=2,
+        )
     classifier.initialize(np.repeat(faces[:1], len(classes), axis=0), classes)
+    if validation_data is None:
+        validation_data = options.get("validation_data")
     if isinstance(validation_data, tuple):  # labels in any form fit's y takes, encoded like it
         validation_data = encode_validation(classifier, validation_data)
-    train(classifier, DatasetData(dataset), epochs=classifier.epochs,
-          validation_data=validation_data, fit_args=fit_args)
+    train(classifier, DatasetData(dataset), epochs=options["epochs"],
+          validation_data=validation_data, verbose=options["verbose"])
     return classifier

@@ -33,8 +33,6 @@ class EpochBatches(keras.utils.PyDataset):
         The fit's seed; None draws fresh orders (from the operating system).
     first_epoch : int, default=0
         The epoch the first pass over the batches is (a resumed fit's).
-    shuffle : bool, default=True
-        False keeps the data's order in every epoch.
 
     Examples
     --------
@@ -52,19 +50,16 @@ class EpochBatches(keras.utils.PyDataset):
     (True, True)
     """
 
-    def __init__(self, X, y, sample_weight, batch_size, seed, first_epoch=0, shuffle=True):
+    def __init__(self, X, y, sample_weight, batch_size, seed, first_epoch=0):
         super().__init__()
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.batch_size = batch_size
         self.seed = seed
-        self.shuffle = shuffle
         self.epoch = first_epoch
         self._order = self._draw()
 
     def _draw(self, epoch=None):
         n = len(self.X)
-        if not self.shuffle:
-            return np.arange(n)
         epoch = self.epoch if epoch is None else epoch
         rng = np.random.default_rng(None if self.seed is None else [self.seed, epoch, 0x5B])
         return rng.permutation(n)

@@ -1,63 +1,38 @@
 """The training recipe's callbacks: early stopping, learning-rate schedules, epoch timing."""
 
+import inspect
 import math
 import time
 
 import keras
 
-#: Learning-rate schedules FERClassifier knows by name (None keeps the rate constant).
-SCHEDULES = ("plateau", "cosine", "onecycle")
-
+from ._routing import routed
 
 class EpochSchedule(keras.callbacks.Callback):
-    """Set the learning rate at the start of every epoch from a named schedule.
+    """Set the learning rate at the start of every epoch from a function of the epoch.
 
-    The rate is a function of the epoch number only, so a fit resumed from a
+    The rate depends on the epoch number only, so a fit resumed from a
     checkpoint at epoch ``k`` continues the schedule where it stopped.
+    Subclasses define :meth:`rate`; ``learning_rate`` (the peak) and
+    ``epochs`` (the schedule's length) are FERClassifier's, given when the
+    fit makes the callback.
 
     Parameters
     ----------
-    kind : {"cosine", "onecycle"}
-        ``"cosine"``: linear warm-up over ``warmup_epochs`` epochs to
-        ``learning_rate``, then half a cosine down towards 0 at ``epochs``.
-        ``"onecycle"``: a linear rise from ``learning_rate / 25`` to
-        ``learning_rate`` over the first 30% of the epochs, then half a
-        cosine down to ``learning_rate / 1e4`` (Smith's one-cycle policy).
     learning_rate : float
         Peak learning rate.
     epochs : int
         Length of the whole schedule, in epochs.
-    warmup_epochs : int, default=0
-        Warm-up epochs of the cosine schedule.
-
-    Examples
-    --------
-    >>> from skfer.estimator._callbacks import EpochSchedule
-    >>> schedule = EpochSchedule("cosine", 0.1, epochs=10, warmup_epochs=2)
-    >>> [round(schedule.rate(epoch), 4) for epoch in (0, 1, 2, 9)]
-    [0.05, 0.1, 0.1, 0.0038]
     """
 
-    def __init__(self, kind, learning_rate, epochs, warmup_epochs=0):
+    def __init__(self, learning_rate, epochs):
         super().__init__()
-        self.kind = kind
         self.learning_rate = learning_rate
         self.epochs = epochs
-        self.warmup_epochs = warmup_epochs
 
     def rate(self, epoch):
         """Learning rate of ``epoch`` (counted from 0)."""
-        peak = self.learning_rate
-        if self.kind == "onecycle":
-            rise = max(1, round(0.3 * self.epochs))
-            if epoch < rise:
-                return peak / 25 + (peak - peak / 25) * epoch / rise
-            low, t = peak / 1e4, (epoch - rise) / max(1, self.epochs - rise)
-            return low + (peak - low) * 0.5 * (1 + math.cos(math.pi * t))
-        if epoch < self.warmup_epochs:
-            return peak * (epoch + 1) / self.warmup_epochs
-        t = (epoch - self.warmup_epochs) / max(1, self.epochs - self.warmup_epochs)
-        return peak * 0.5 * (1 + math.cos(math.pi * t))
+        raise NotImplementedError
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.optimizer.learning_rate.assign(self.rate(epoch))
@@ -67,6 +42,88 @@ class EpochSchedule(keras.callbacks.Callback):
             logs["learning_rate"] = float(
                 keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
             )
+
+
+class CosineSchedule(EpochSchedule):
+    """Linear warm-up to ``learning_rate``, then half a cosine towards 0 at ``epochs``.
+
+    ``FERClassifier(lr_schedule="cosine")``, the default; its settings are
+    routed as ``lr_schedule__warmup``.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Peak learning rate.
+    epochs : int
+        Length of the schedule, in epochs.
+    warmup : float, default=0.05
+        Share of the epochs spent warming up, rounded to whole epochs (2 of
+        40; none of a 3-epoch fit).
+
+    Examples
+    --------
+    >>> from skfer.estimator._callbacks import CosineSchedule
+    >>> schedule = CosineSchedule(0.1, epochs=40)
+    >>> [round(schedule.rate(epoch), 4) for epoch in (0, 1, 2, 39)]
+    [0.05, 0.1, 0.1, 0.0002]
+    """
+
+    def __init__(self, learning_rate, epochs, warmup=0.05):
+        super().__init__(learning_rate, epochs)
+        if not 0 <= warmup < 1:
+            raise ValueError(f"lr_schedule__warmup must be a share of the epochs in [0, 1); got {warmup!r}.")
+        self.warmup = warmup
+
+    def rate(self, epoch):
+        warmup_epochs = round(self.warmup * self.epochs)
+        if epoch < warmup_epochs:
+            return self.learning_rate * (epoch + 1) / warmup_epochs
+        t = (epoch - warmup_epochs) / max(1, self.epochs - warmup_epochs)
+        return self.learning_rate * 0.5 * (1 + math.cos(math.pi * t))
+
+
+class OneCycleSchedule(EpochSchedule):
+    """Smith's one-cycle policy: up from ``learning_rate / 25`` over the first 30% of the epochs, then a cosine down.
+
+    ``FERClassifier(lr_schedule="onecycle")``; it ends at ``learning_rate / 1e4``.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Peak learning rate.
+    epochs : int
+        Length of the schedule, in epochs.
+
+    Examples
+    --------
+    >>> from skfer.estimator._callbacks import OneCycleSchedule
+    >>> schedule = OneCycleSchedule(0.1, epochs=10)
+    >>> [round(schedule.rate(epoch), 4) for epoch in (0, 3, 9)]
+    [0.004, 0.1, 0.0049]
+    """
+
+    def rate(self, epoch):
+        peak = self.learning_rate
+        rise = max(1, round(0.3 * self.epochs))
+        if epoch < rise:
+            return peak / 25 + (peak - peak / 25) * epoch / rise
+        low, t = peak / 1e4, (epoch - rise) / max(1, self.epochs - rise)
+        return low + (peak - low) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+#: The validation metric the plateau schedule and early stopping watch.
+MONITOR = {"monitor": "val_accuracy", "mode": "max"}
+
+#: ``lr_schedule`` names: the callback each makes (per fit) and its defaults (routed
+#: ``lr_schedule__*`` parameters override them). The plateau schedule needs validation data.
+LR_SCHEDULES = {
+    "cosine": (CosineSchedule, {}),
+    "onecycle": (OneCycleSchedule, {}),
+    "plateau": (keras.callbacks.ReduceLROnPlateau, {**MONITOR, "factor": 0.5, "patience": 7, "min_lr": 1e-7}),
+}
+
+#: ``early_stopping=True``: Keras' EarlyStopping with these defaults (routed ``early_stopping__*`` override them).
+EARLY_STOPPING = (keras.callbacks.EarlyStopping, {**MONITOR, "patience": 10, "restore_best_weights": True})
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -132,65 +189,112 @@ class TimeBudget(keras.callbacks.Callback):
             self.stopped = self.model.stop_training = True
 
 
-def monitored_metric(metrics):
-    """The validation metric the recipe watches, and whether larger is better.
+def callback_groups(estimator):
+    """The callbacks ``lr_schedule`` and ``early_stopping`` make: per prefix, the class and its settings with their defaults.
 
-    Validation accuracy when ``metrics`` records accuracy, validation loss
-    otherwise.
+    The settings are the class's keyword parameters, less those the
+    classifier gives itself (the schedules' ``learning_rate`` and
+    ``epochs``), with FERClassifier's defaults; routed ``PREFIX__name``
+    parameters set them. No schedule (``lr_schedule=None``, or a name the
+    parameter check refuses) has no entry.
 
     Examples
     --------
-    >>> from skfer.estimator._callbacks import monitored_metric
-    >>> monitored_metric("accuracy"), monitored_metric(["mse"])
-    (('val_accuracy', 'max'), ('val_loss', 'min'))
+    >>> from skfer import FERClassifier
+    >>> from skfer.estimator._callbacks import callback_groups
+    >>> kind, settings = callback_groups(FERClassifier(lr_schedule="plateau"))["lr_schedule"]
+    >>> kind.__name__, settings["patience"], settings["monitor"]
+    ('ReduceLROnPlateau', 7, 'val_accuracy')
     """
-    names = [metrics] if isinstance(metrics, str) else list(metrics or ())
-    if "accuracy" in names or "acc" in names:
-        return "val_accuracy", "max"
-    return "val_loss", "min"
+    groups = {}
+    named = [("early_stopping", EARLY_STOPPING)]
+    if isinstance(estimator.lr_schedule, str) and estimator.lr_schedule in LR_SCHEDULES:
+        named.insert(0, ("lr_schedule", LR_SCHEDULES[estimator.lr_schedule]))
+    for prefix, (kind, defaults) in named:
+        own = {
+            name: p.default for name, p in inspect.signature(kind).parameters.items()
+            if name not in _GIVEN and p.default is not p.empty
+        }
+        groups[prefix] = (kind, {**own, **defaults})
+    return groups
 
 
-def recipe_callbacks(estimator, has_validation):
+#: Arguments the classifier gives a schedule itself.
+_GIVEN = ("learning_rate", "epochs")
+
+
+def check_callback_settings(estimator):
+    """Refuse a routed ``lr_schedule__*`` or ``early_stopping__*`` setting its callback does not take, by name.
+
+    Examples
+    --------
+    >>> from skfer import FERClassifier
+    >>> from skfer.estimator._callbacks import check_callback_settings
+    >>> check_callback_settings(FERClassifier(early_stopping__patiense=3))
+    Traceback (most recent call last):
+    ...
+    ValueError: early_stopping__patiense is not a setting of EarlyStopping; it takes baseline, min_delta, mode, monitor, patience, restore_best_weights, start_from_epoch, verbose.
+    """
+    groups = callback_groups(estimator)
+    for prefix in ("lr_schedule", "early_stopping"):
+        given = routed(estimator, prefix)
+        if prefix not in groups:
+            if given:
+                raise ValueError(
+                    f"{prefix}__{next(iter(given))} is set, but lr_schedule={estimator.lr_schedule!r} "
+                    "has no settings."
+                )
+            continue
+        kind, settings = groups[prefix]
+        unknown = sorted(set(given) - set(settings))
+        if unknown:
+            raise ValueError(
+                f"{prefix}__{unknown[0]} is not a setting of {kind.__name__}; it takes "
+                f"{', '.join(sorted(settings))}."
+            )
+
+
+def needs_validation(estimator):
+    """The settings of ``estimator`` that need validation data, by name (empty if none).
+
+    Examples
+    --------
+    >>> from skfer import FERClassifier
+    >>> from skfer.estimator._callbacks import needs_validation
+    >>> needs_validation(FERClassifier()), needs_validation(FERClassifier(lr_schedule="plateau", early_stopping=True))
+    ([], ['early_stopping=True', "lr_schedule='plateau'"])
+    """
+    names = ["early_stopping=True"] if estimator.early_stopping else []
+    if estimator.lr_schedule == "plateau":
+        names.append("lr_schedule='plateau'")
+    return names
+
+
+def recipe_callbacks(estimator, epochs):
     """Fresh instances of the callbacks ``estimator``'s parameters ask for, made for each fit.
 
-    An :class:`EpochTimer` always records each epoch's seconds; the epoch
-    schedules (``"cosine"``, ``"onecycle"``) act in every fit; early
-    stopping and the plateau schedule need validation data.
+    An :class:`EpochTimer` always records each epoch's seconds; then the
+    learning-rate schedule and early stopping, each with its routed
+    settings (``lr_schedule__*``, ``early_stopping__*``). ``epochs`` is the
+    length of the fit's schedule.
 
     Examples
     --------
     >>> from skfer import FERClassifier
     >>> from skfer.estimator._callbacks import recipe_callbacks
-    >>> [type(c).__name__ for c in recipe_callbacks(FERClassifier(), has_validation=True)]
-    ['EpochTimer', 'EarlyStopping', 'ReduceLROnPlateau']
-    >>> [type(c).__name__ for c in recipe_callbacks(FERClassifier(lr_schedule="cosine"), False)]
-    ['EpochTimer', 'EpochSchedule']
+    >>> clf = FERClassifier(lr_schedule="plateau", early_stopping=True, early_stopping__patience=4)
+    >>> callbacks = recipe_callbacks(clf, epochs=40)
+    >>> [type(c).__name__ for c in callbacks], callbacks[-1].patience
+    (['EpochTimer', 'ReduceLROnPlateau', 'EarlyStopping'], 4)
     """
     callbacks = [EpochTimer()]
-    monitor, mode = monitored_metric(estimator.metrics)
-    if has_validation and estimator.early_stopping:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=monitor, mode=mode, patience=estimator.patience, restore_best_weights=True
-            )
-        )
-    if estimator.lr_schedule == "plateau" and has_validation:
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor,
-                mode=mode,
-                factor=estimator.lr_factor,
-                patience=estimator.lr_patience,
-                min_lr=estimator.min_lr,
-            )
-        )
-    elif estimator.lr_schedule in ("cosine", "onecycle"):
-        callbacks.append(
-            EpochSchedule(
-                estimator.lr_schedule,
-                estimator.learning_rate,
-                estimator.epochs,
-                warmup_epochs=estimator.warmup_epochs,
-            )
-        )
+    groups = callback_groups(estimator)
+    if "lr_schedule" in groups:
+        kind, settings = groups["lr_schedule"]
+        given = {} if kind is keras.callbacks.ReduceLROnPlateau else {
+            "learning_rate": estimator.learning_rate, "epochs": epochs}
+        callbacks.append(kind(**given, **{**settings, **routed(estimator, "lr_schedule")}))
+    if estimator.early_stopping:
+        kind, settings = groups["early_stopping"]
+        callbacks.append(kind(**{**settings, **routed(estimator, "early_stopping")}))
     return callbacks

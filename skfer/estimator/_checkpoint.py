@@ -89,7 +89,7 @@ def data_sha256(*arrays):
     return digest.hexdigest()
 
 
-def fingerprint(estimator, n_samples, sha256):
+def fingerprint(estimator, n_samples, sha256, epochs=None):
     """Describe a fit: its learning parameters, classes and training data.
 
     Parameters
@@ -100,6 +100,9 @@ def fingerprint(estimator, n_samples, sha256):
         Faces in the training data.
     sha256 : str
         A hash of the training data (:func:`data_sha256`).
+    epochs : int, default=None
+        The fit's schedule length, where a ``fit(..., epochs=n)`` keyword
+        set it; None: the ``epochs`` parameter.
 
     Returns
     -------
@@ -121,13 +124,15 @@ def fingerprint(estimator, n_samples, sha256):
     (4, False, True)
     """
     params = estimator.get_params()
+    if epochs is not None:
+        params["epochs"] = epochs
     skipped = set(_NOT_LEARNED)
     if params.get("lr_schedule") not in ("cosine", "onecycle"):
         skipped.add("epochs")
     described = {
         name: _describe(value)
         for name, value in sorted(params.items())
-        if name not in skipped and not name.startswith(("predict__", "callbacks__"))
+        if name not in skipped and not name.startswith(("predict__", "callbacks__", "fit__"))
     }
     signature = inspect.signature(type(estimator).__init__).parameters
     return {

@@ -10,47 +10,33 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._constants import IMAGE_SIZE, N_PIXELS
 from .._labels import align_labels
+from ..inference._engine import INT8
 from ..inference._tta import TTA
 from ..models import ARCHITECTURES
-from ..inference._engine import INT8
 from ..models._inference import DTYPES, PREDICT_DTYPES
-from ._callbacks import SCHEDULES
+from ._augmentation import Augmentation
+from ._callbacks import LR_SCHEDULES, callback_groups, check_callback_settings
+from ._network import architecture_settings
+from ._routing import ROUTING_PREFIXES
 
 #: FERClassifier's ``_parameter_constraints``, in the order of its parameters.
 PARAMETER_CONSTRAINTS = {
     "architecture": [StrOptions(set(ARCHITECTURES))],
-    "filters": ["array-like", None],
-    "kernel_sizes": [Interval(Integral, 1, None, closed="left"), "array-like", None],
     "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
-    "dense_units": [Interval(Integral, 1, None, closed="left"), None],
-    "dense_dropout": [Interval(Real, 0, 1, closed="left"), None],
-    "activation": [str, callable, None],
-    "augment": ["boolean"],
-    "rotation": [Interval(Real, 0, 180, closed="both")],
-    "shift": [Interval(Real, 0, 1, closed="left")],
-    "shear": [Interval(Real, 0, 90, closed="left")],
-    "zoom": [Interval(Real, 0, 1, closed="left")],
-    "horizontal_flip": ["boolean"],
-    "crop_size": [Interval(Integral, 8, IMAGE_SIZE, closed="both"), None],
-    "erasing": [Interval(Real, 0, 1, closed="both")],
-    "photometric": [Interval(Real, 0, None, closed="left")],
+    "augmentation": [type, Augmentation, keras.layers.Layer, None],
+    "loss": [str, type, keras.losses.Loss],
     "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     "class_weight": [dict, StrOptions({"balanced"}), None],
     "optimizer": [str, type, keras.optimizers.Optimizer],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left"), None],
-    "lr_schedule": [StrOptions(set(SCHEDULES)), None],
-    "lr_factor": [Interval(Real, 0, 1, closed="neither")],
-    "lr_patience": [Interval(Integral, 0, None, closed="left")],
-    "min_lr": [Interval(Real, 0, None, closed="left")],
-    "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+    "lr_schedule": [StrOptions(set(LR_SCHEDULES)), None],
     "early_stopping": ["boolean"],
-    "patience": [Interval(Integral, 0, None, closed="left")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "epochs": [Interval(Integral, 1, None, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "shuffle": ["boolean"],
-    "validation_split": [Interval(Real, 0, 1, closed="left")],
-    "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
+    "callbacks": [list, tuple, dict, type, keras.callbacks.Callback, None],
+    "verbose": [StrOptions({"auto"}), Interval(Integral, 0, 2, closed="both"), "boolean"],
     "random_state": ["random_state"],
     "train_dtype": [StrOptions(set(DTYPES))],
     "warm_start": ["boolean"],
@@ -60,6 +46,67 @@ PARAMETER_CONSTRAINTS = {
     "predict_dtype": [StrOptions({*PREDICT_DTYPES, INT8})],
     "tta": [StrOptions(set(TTA)), None],
 }
+
+#: Keywords ``fit`` takes for one fit (``partial_fit`` all but ``epochs``), also as routed ``fit__*``.
+FIT_KEYWORDS = ("epochs", "batch_size", "verbose")
+#: Routed ``fit__*`` and ``predict__*`` parameters FERClassifier knows.
+_ROUTED_FIT = (*FIT_KEYWORDS, "validation_data", "callbacks")
+_ROUTED_PREDICT = ("batch_size",)
+
+
+def check_routed(estimator):
+    """Refuse parameters FERClassifier does not know: no such parameter, or a routed one no part of the fit takes.
+
+    The grouped settings (``architecture__*``, ``augmentation__*``, ...) are
+    checked by the parts they reach when a fit makes them.
+
+    Examples
+    --------
+    >>> from skfer import FERClassifier
+    >>> from skfer.estimator._inputs import check_routed
+    >>> check_routed(FERClassifier(model="nonsense"))
+    Traceback (most recent call last):
+    ...
+    ValueError: FERClassifier has no parameter 'model'; its parameters are architecture, dropout, augmentation, loss, label_smoothing, class_weight, optimizer, learning_rate, weight_decay, lr_schedule, early_stopping, validation_fraction, epochs, batch_size, callbacks, verbose, random_state, train_dtype, warm_start, freeze_blocks, checkpoint_dir, resume, predict_dtype, tta, and routed PREFIX__name settings.
+    """
+    for name in vars(estimator):
+        if name.startswith("_") or name.endswith("_") or name in PARAMETER_CONSTRAINTS:
+            continue
+        prefix, _, setting = name.partition("__")
+        known = (
+            (prefix == "fit" and setting in _ROUTED_FIT)
+            or (prefix == "predict" and setting in _ROUTED_PREDICT)
+            or (setting and prefix in ROUTING_PREFIXES - {"fit", "predict"})
+        )
+        if not known:
+            raise ValueError(
+                f"FERClassifier has no parameter {name!r}; its parameters are "
+                f"{', '.join(PARAMETER_CONSTRAINTS)}, and routed PREFIX__name settings."
+            )
+    check_callback_settings(estimator)
+
+
+def grouped_defaults(estimator):
+    """Every grouped setting ``PREFIX__name`` of ``estimator`` with its value when not routed: what ``get_params(deep=True)`` adds.
+
+    Examples
+    --------
+    >>> from skfer import FERClassifier
+    >>> from skfer.estimator._inputs import grouped_defaults
+    >>> defaults = grouped_defaults(FERClassifier())
+    >>> defaults["architecture__kernel_sizes"], defaults["early_stopping__patience"]
+    (3, 10)
+    """
+    out = {}
+    if estimator.architecture in ARCHITECTURES:
+        out.update({f"architecture__{k}": v for k, v in architecture_settings(estimator.architecture).items()})
+    augmentation = estimator.augmentation
+    if augmentation is Augmentation or isinstance(augmentation, Augmentation):
+        spec = augmentation() if augmentation is Augmentation else augmentation
+        out.update({f"augmentation__{k}": v for k, v in spec.get_params().items()})
+    for prefix, (_, settings) in callback_groups(estimator).items():
+        out.update({f"{prefix}__{k}": v for k, v in settings.items()})
+    return out
 
 
 def faces_2d(X):
@@ -170,10 +217,10 @@ def check_photometric_range(photometric, X):
     >>> check_photometric_range(1.0, np.full((2, 2304), 128.0))
     Traceback (most recent call last):
     ...
-    ValueError: photometric=1.0 needs faces scaled to [0, 1] (PixelNormalizer(method="scale"), the pipeline's default); the training faces span [128, 128].
+    ValueError: augmentation__photometric=1.0 needs faces scaled to [0, 1] (PixelNormalizer(method="scale"), the pipeline's default); the training faces span [128, 128].
     """
     if photometric and X.size and (X.min() < 0 or X.max() > 1):
         raise ValueError(
-            f"photometric={photometric!r} needs faces scaled to [0, 1] (PixelNormalizer(method=\"scale\"), "
+            f"augmentation__photometric={photometric!r} needs faces scaled to [0, 1] (PixelNormalizer(method=\"scale\"), "
             f"the pipeline's default); the training faces span [{X.min():.3g}, {X.max():.3g}]."
         )

@@ -4,42 +4,88 @@ import inspect
 from collections.abc import Mapping
 
 import keras
+from sklearn.base import clone
 
-from ..models import (
-    ARCHITECTURES,
-    FaceCrop,
-    RandomErasing,
-    RandomPhotometric,
-    SmoothedSparseCrossentropy,
-    augmentation_layers,
-)
+from ..models import ARCHITECTURES, SmoothedSparseCrossentropy
 from ..models._inference import DTYPES
-from ..models._seeds import LayerSeeds
+from ._augmentation import Augmentation
+from ._routing import routed
 from ._seeding import seed_from
 
-#: Parameters passed to the architecture's builder when set.
-NETWORK_PARAMS = ("filters", "kernel_sizes", "dropout", "dense_units", "dense_dropout", "activation")
+#: Builder parameters that FERClassifier sets itself (``dropout`` is a parameter of its own).
+_SET_BY_THE_CLASSIFIER = ("n_classes", "dropout", "augmentation", "dtype", "seed", "name")
+
+
+def architecture_settings(architecture):
+    """The settings of a named architecture's builder that ``architecture__*`` may set, with their defaults.
+
+    Examples
+    --------
+    >>> from skfer.estimator._network import architecture_settings
+    >>> sorted(architecture_settings("dcnn"))[:3]
+    ['activation', 'convs_per_block', 'dense_dropout']
+    """
+    parameters = inspect.signature(ARCHITECTURES[architecture]).parameters
+    return {name: p.default for name, p in parameters.items() if name not in _SET_BY_THE_CLASSIFIER}
 
 
 def network_params(estimator):
-    """The architecture parameters ``estimator`` sets (not None), checked against the builder's.
+    """The builder's settings ``estimator`` routes (``architecture__*``), checked against the builder's.
 
     Examples
     --------
     >>> from skfer import FERClassifier
     >>> from skfer.estimator._network import network_params
-    >>> network_params(FERClassifier(filters=(8, 16), dense_units=32))
+    >>> network_params(FERClassifier(architecture__filters=(8, 16), architecture__dense_units=32))
     {'filters': (8, 16), 'dense_units': 32}
     """
-    given = {name: getattr(estimator, name) for name in NETWORK_PARAMS if getattr(estimator, name) is not None}
-    builder = ARCHITECTURES[estimator.architecture]
-    unknown = sorted(set(given) - set(inspect.signature(builder).parameters))
+    given = routed(estimator, "architecture")
+    accepted = architecture_settings(estimator.architecture)
+    unknown = sorted(set(given) - set(accepted))
     if unknown:
         raise ValueError(
-            f"architecture={estimator.architecture!r} has no parameter {', '.join(unknown)}; "
-            f"leave it None (it applies to the DCNN)."
+            f"architecture__{unknown[0]} is not a setting of architecture={estimator.architecture!r}; "
+            f"it takes {', '.join(accepted)}."
         )
     return given
+
+
+def resolved_augmentation(estimator):
+    """The augmentation ``estimator`` trains with: an :class:`Augmentation` (routed settings applied), a Keras layer, or None.
+
+    Examples
+    --------
+    >>> from skfer import FERClassifier
+    >>> from skfer.estimator._network import resolved_augmentation
+    >>> resolved_augmentation(FERClassifier(augmentation__zoom=0.2)).zoom
+    0.2
+    >>> resolved_augmentation(FERClassifier(augmentation=None)) is None
+    True
+    """
+    augmentation, settings = estimator.augmentation, routed(estimator, "augmentation")
+    if isinstance(augmentation, keras.layers.Layer) or augmentation is None:
+        if settings:
+            raise ValueError(
+                f"augmentation__{next(iter(settings))} sets a setting of skfer's Augmentation; "
+                f"augmentation={augmentation!r} has none. Pass augmentation=Augmentation(...) instead."
+            )
+        return augmentation
+    if augmentation is Augmentation:
+        spec = Augmentation()
+    elif isinstance(augmentation, Augmentation):
+        spec = clone(augmentation)
+    else:
+        raise ValueError(
+            "augmentation must be skfer.Augmentation (the class, for the defaults), an Augmentation, "
+            f"a Keras layer (a block of your own) or None; got {augmentation!r}."
+        )
+    unknown = sorted(set(settings) - set(spec.get_params()))
+    if unknown:
+        raise ValueError(
+            f"augmentation__{unknown[0]} is not a setting of Augmentation; it takes "
+            f"{', '.join(spec.get_params())}."
+        )
+    return spec.set_params(**settings).check()
 
 
 def build_network(estimator, n_classes):
@@ -49,57 +95,29 @@ def build_network(estimator, n_classes):
     --------
     >>> from skfer import FERClassifier
     >>> from skfer.estimator._network import build_network
-    >>> model = build_network(FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8), 3)
-    >>> model.output_shape
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1)
+    >>> build_network(clf, 3).output_shape
     (None, 3)
     """
     seed = seed_from(estimator.random_state)
-    # Each augmentation layer draws from a stream of its own: equal seeds
-    # would give two layers the same random numbers.
-    seeds = LayerSeeds(None if seed is None else f"augmentation {seed}")
-    augmentation = []
-    if estimator.augment:
-        augmentation = augmentation_layers(
-            rotation=estimator.rotation,
-            shift=estimator.shift,
-            shear=estimator.shear,
-            zoom=estimator.zoom,
-            horizontal_flip=estimator.horizontal_flip,
-            seed=seeds.next(),
-        )
-    if estimator.crop_size is not None:
-        augmentation = [*augmentation, FaceCrop(estimator.crop_size, seed=seeds.next(), name="crop")]
-    if estimator.photometric:
-        augmentation = [*augmentation, RandomPhotometric(estimator.photometric, seed=seeds.next(), name="photometric")]
-    if estimator.erasing:
-        augmentation = [*augmentation, RandomErasing(estimator.erasing, seed=seeds.next(), name="erasing")]
+    augmentation = resolved_augmentation(estimator)
+    if augmentation is None:
+        layers = []
+    elif isinstance(augmentation, Augmentation):
+        layers = augmentation.layers(seed)
+    else:
+        layers = [augmentation]
+    dropout = {} if estimator.dropout is None else {"dropout": estimator.dropout}
     model = ARCHITECTURES[estimator.architecture](
         n_classes,
         **network_params(estimator),
-        augmentation=augmentation,
+        **dropout,
+        augmentation=layers,
         dtype=DTYPES[estimator.train_dtype],
         seed=seed,
     )
     model.compile(**compile_kwargs(estimator))
     return model
-
-
-def routed(estimator, prefix):
-    """The routed parameters ``prefix__name`` of ``estimator`` as ``{name: value}`` (one level only).
-
-    Examples
-    --------
-    >>> from skfer import FERClassifier
-    >>> from skfer.estimator._network import routed
-    >>> routed(FERClassifier(optimizer__momentum=0.8, fit__verbose=0), "optimizer")
-    {'momentum': 0.8}
-    """
-    start = f"{prefix}__"
-    return {
-        name[len(start):]: value
-        for name, value in estimator.get_params().items()
-        if name.startswith(start) and "__" not in name[len(start):]
-    }
 
 
 def _optimizer(estimator):
@@ -156,9 +174,7 @@ def compile_kwargs(estimator):
         raise ValueError(f"Routed loss__ parameters {sorted(loss_kwargs)} need loss to be a class; got {loss!r}.")
     if estimator.label_smoothing and estimator.loss == "sparse_categorical_crossentropy":
         loss = SmoothedSparseCrossentropy(estimator.label_smoothing)
-    metrics = estimator.metrics
-    metrics = [] if metrics is None else [metrics] if isinstance(metrics, str) else list(metrics)
-    return {"optimizer": _optimizer(estimator), "loss": loss, "metrics": metrics}
+    return {"optimizer": _optimizer(estimator), "loss": loss, "metrics": ["accuracy"]}
 
 
 def user_callbacks(estimator):

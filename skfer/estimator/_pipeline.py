@@ -36,8 +36,8 @@ class FERPipeline(Pipeline):
     >>> from skfer import FERClassifier, FERPipeline, PixelNormalizer
     >>> X, y = np.zeros((8, 2304)), [0, 1] * 4
     >>> pipe = FERPipeline([("norm", PixelNormalizer()),
-    ...                     ("clf", FERClassifier(filters=(2,), kernel_sizes=3, dropout=0.1,
-    ...                                           dense_units=4, epochs=1))])
+    ...                     ("clf", FERClassifier(architecture__filters=(2,), dropout=0.1,
+    ...                                           architecture__dense_units=4, epochs=1))])
     >>> pipe.fit(X, y, validation_data=(X[:4], y[:4])).predict(X).shape
     (8,)
     """

@@ -10,33 +10,29 @@ resume under a folder lock, progress, and the history.
 import contextlib
 import warnings
 from collections import defaultdict
+from numbers import Integral
 
 import keras
 import numpy as np
+from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 from .._files import FolderLock
 from .._labels import align_labels
-from .._progress import EpochProgress
+from .._progress import EpochProgress, resolve_verbose
 from ..inference._engine import CALIBRATION_FACES
 from ..inference._routine import renew_predictor
 from ..models._fine_tune import freeze_blocks, transfer_body
 from ._batches import EpochBatches
-from ._callbacks import recipe_callbacks
+from ._callbacks import needs_validation, recipe_callbacks
 from ._checkpoint import Checkpoint, aligned_history, data_sha256, fingerprint, load_checkpoint
-from ._inputs import check_photometric_range
-from ._network import build_network, compile_kwargs, routed, user_callbacks
+from ._inputs import FIT_KEYWORDS, check_photometric_range
+from ._network import build_network, compile_kwargs, resolved_augmentation, user_callbacks
+from ._routing import routed
 from ._seeding import reseed_resumed, restore_seed_states, seed_from
-
-#: ``fit__*`` / ``fit(**kwargs)`` options that shape the batches rather than reach ``keras.Model.fit``.
-BATCH_OPTIONS = ("batch_size", "shuffle", "validation_split")
-
 
 class ArrayData:
     """Encoded faces in memory, batched in an order drawn from the fit's seed and the epoch.
-
-    ``validation_split`` holds out the last faces, as Keras does; they are
-    :attr:`validation`.
 
     Parameters
     ----------
@@ -45,34 +41,22 @@ class ArrayData:
     sample_weight : ndarray or None
         Weight of each face.
     batch_size : int
-        Faces per step; -1 for all.
+        Faces per step.
     seed : int or None
         The fit's seed (:func:`skfer.estimator._seeding.seed_from`).
-    shuffle : bool
-        Whether each epoch draws a new order.
-    validation_split : float
-        Fraction of the faces held out for validation.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skfer.estimator._training import ArrayData
-    >>> data = ArrayData(np.zeros((10, 2304)), np.arange(10) % 2, None, 4, 0, True, 0.2)
-    >>> data.n_faces, len(data.validation[0]), len(data.batches(0))
-    (8, 2, 2)
+    >>> data = ArrayData(np.zeros((10, 2304)), np.arange(10) % 2, None, 4, 0)
+    >>> data.n_faces, len(data.batches(0))
+    (10, 3)
     """
 
-    def __init__(self, X, y, sample_weight, batch_size, seed, shuffle, validation_split):
-        n_val = int(len(X) * validation_split)
-        self.validation = None
-        if n_val:
-            held = slice(len(X) - n_val, None)
-            self.validation = (X[held], y[held]) if sample_weight is None else (X[held], y[held], sample_weight[held])
-            X, y = X[: len(X) - n_val], y[: len(y) - n_val]
-            sample_weight = None if sample_weight is None else sample_weight[: len(X)]
+    def __init__(self, X, y, sample_weight, batch_size, seed):
         self.X, self.y, self.sample_weight = X, y, sample_weight
-        self.batch_size = len(X) if batch_size == -1 else batch_size
-        self.seed, self.shuffle = seed, bool(shuffle)
+        self.batch_size, self.seed = batch_size, seed
         self.n_faces = len(X)
 
     def sha256(self):
@@ -82,7 +66,7 @@ class ArrayData:
     def batches(self, first_epoch):
         """The :class:`EpochBatches` of a fit whose first epoch is ``first_epoch``."""
         return EpochBatches(self.X, self.y, self.sample_weight, self.batch_size, self.seed,
-                            first_epoch=first_epoch, shuffle=self.shuffle)
+                            first_epoch=first_epoch)
 
     def faces(self):
         """The faces trained on (what an int8 engine is calibrated on)."""
@@ -123,7 +107,6 @@ class DatasetData:
         self.dataset = dataset
         target = getattr(dataset, "target", None)
         self.n_faces = len(target) if target is not None else len(dataset) * getattr(dataset, "batch_size", 1)
-        self.validation = None
 
     def faces(self):
         """Faces of the dataset's first batches, as many as an int8 engine's calibration takes."""
@@ -166,13 +149,14 @@ class DatasetData:
         return self.dataset, [], {"class_weight": self.class_weight(estimator)}
 
 
-def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation_data=None, fit_args=None):
+def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation_data=None, verbose=None,
+          schedule_epochs=None):
     """Train ``estimator.model_`` on ``data``: the one routine every entry point calls.
 
     With ``checkpoint_dir`` the folder is held by a :class:`~skfer._files.FolderLock`
     for the whole fit, a matching checkpoint is resumed (``resume``), and a
     :class:`~skfer.estimator._checkpoint.Checkpoint` saves every epoch.
-    ``verbose=1`` reports progress with :class:`~skfer._progress.EpochProgress`.
+    Progress is shown where ``verbose`` resolves to 1 (:func:`skfer._progress.resolve_verbose`).
     Afterwards ``history_`` holds every epoch (a ``partial_fit`` or a
     resumed fit appends) and ``predictor_`` (and, for ``predict_dtype="int8"``,
     ``engine_``, calibrated on ``data.faces()``) is made for the trained model.
@@ -184,7 +168,7 @@ def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation
     data : ArrayData or DatasetData
         The training batches. Its ``fit_inputs(estimator, first_epoch, end_epoch)``
         gives ``keras.Model.fit`` the batches, the callbacks they need and
-        more fit arguments (which ``fit_args`` override).
+        more fit arguments.
     epochs : int
         Epochs to train.
     initial_epoch : int, default=0
@@ -192,14 +176,22 @@ def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation
     partial : bool, default=False
         A ``partial_fit`` step: never resumes, never marks the checkpoint finished.
     validation_data : tuple or keras.utils.PyDataset, default=None
-        Encoded validation data; ``data.validation`` when None.
-    fit_args : dict, default=None
-        More arguments of ``keras.Model.fit`` (``verbose`` among them).
+        Encoded validation data, evaluated after every epoch.
+    verbose : {"auto", 0, 1, 2}, default=None
+        The fit's verbosity; None: ``estimator.verbose``.
+    schedule_epochs : int, default=None
+        Length of the learning-rate schedule; None: the fit's last epoch.
 
     Returns
     -------
     estimator : FERClassifier
         The trained estimator.
+
+    Raises
+    ------
+    ValueError
+        If a setting needs validation data (``early_stopping``, the plateau
+        schedule) and there is none; the message names the setting.
 
     Examples
     --------
@@ -207,35 +199,43 @@ def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation
     >>> from skfer import FERClassifier
     >>> from skfer.estimator._training import ArrayData, train
     >>> X, y = np.zeros((8, 2304), np.float32), np.arange(8) % 2
-    >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8).initialize(X, y)
-    >>> len(train(clf, ArrayData(X, y, None, 4, 0, True, 0.0), epochs=2).history_["loss"])
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8).initialize(X, y)
+    >>> len(train(clf, ArrayData(X, y, None, 4, 0), epochs=2).history_["loss"])
     2
     """
-    if estimator.photometric:  # on every path in, before any epoch (a dataset gives its first batches)
-        check_photometric_range(estimator.photometric, data.faces())
+    needing = needs_validation(estimator)
+    if needing and validation_data is None:
+        raise ValueError(
+            f"{' and '.join(needing)} {'need' if len(needing) > 1 else 'needs'} validation data, and "
+            "this fit has none: pass validation_data."
+        )
+    augmentation = resolved_augmentation(estimator)
+    photometric = getattr(augmentation, "photometric", 0)
+    if photometric:  # on every path in, before any epoch (a dataset gives its first batches)
+        check_photometric_range(photometric, data.faces())
     folder = estimator.checkpoint_dir
+    end = initial_epoch + epochs
     with FolderLock(folder) if folder is not None else contextlib.nullcontext():
-        _train_held(estimator, data, epochs, initial_epoch, partial, validation_data, dict(fit_args or {}))
+        _train_held(estimator, data, end, initial_epoch, partial, validation_data,
+                    resolve_verbose(estimator.verbose if verbose is None else verbose),
+                    schedule_epochs or end)
     estimator.history_ = defaultdict(list, aligned_history(estimator.history_))
     renew_predictor(estimator, data.faces)
     return estimator
 
 
-def _train_held(estimator, data, epochs, initial_epoch, partial, validation_data, fit_args):
+def _train_held(estimator, data, end, initial_epoch, partial, validation_data, verbose, schedule_epochs):
     if freeze_blocks(estimator.model_, estimator.freeze_blocks):
         estimator.model_.compile(**compile_kwargs(estimator))
-    if validation_data is None:
-        validation_data = data.validation
-    recipe = recipe_callbacks(estimator, validation_data is not None)
-    end = initial_epoch + epochs
+    recipe = recipe_callbacks(estimator, schedule_epochs)
     if estimator.checkpoint_dir is not None:
-        current = fingerprint(estimator, data.n_faces, data.sha256())
+        current = fingerprint(estimator, data.n_faces, data.sha256(), epochs=schedule_epochs)
         resumed = None if partial else load_checkpoint(estimator.checkpoint_dir, current, estimator.resume)
         if resumed is not None:
             _restore(estimator, resumed)
             if resumed["finished"] or resumed["epoch"] >= end:
                 return
-            if estimator.verbose:
+            if verbose:
                 print(f"Resuming the fit in {estimator.checkpoint_dir} after epoch {resumed['epoch']} of {end}.")
             initial_epoch = resumed["epoch"]
         history = getattr(estimator, "history_", None) if (resumed is not None or partial) else None
@@ -243,15 +243,13 @@ def _train_held(estimator, data, epochs, initial_epoch, partial, validation_data
             Checkpoint(estimator.checkpoint_dir, current, watched=list(recipe), resumed=resumed,
                        history=history, finish=not partial)
         )
-    fit_args.setdefault("verbose", estimator.verbose)
-    if fit_args["verbose"] == 1:
+    if verbose == 1:
         recipe.append(EpochProgress(data.n_faces, end))
-        fit_args["verbose"] = 0
     batches, own_callbacks, data_args = data.fit_inputs(estimator, initial_epoch, end)
     history = estimator.model_.fit(
         batches, epochs=end, initial_epoch=initial_epoch, validation_data=validation_data,
         callbacks=[*own_callbacks, *user_callbacks(estimator), *recipe], shuffle=False,
-        **{**data_args, **fit_args},
+        verbose=2 if verbose == 2 else 0, **data_args,
     )
     if initial_epoch == 0 or not hasattr(estimator, "history_"):
         estimator.history_ = defaultdict(list)
@@ -269,13 +267,11 @@ def _restore(estimator, resumed):
     estimator.history_ = defaultdict(list, resumed["history"])
 
 
-def array_data(estimator, X, y, sample_weight, options):
+def array_data(estimator, X, y, sample_weight, batch_size):
     """:class:`ArrayData` of faces ``X`` and labels ``y``, encoded, with ``class_weight`` in the sample weights.
 
-    Faces of zero weight are left out (they could not change the fit);
-    ``options`` holds the batch options (``batch_size``, ``shuffle``,
-    ``validation_split``). ``estimator`` is initialized (its encoders
-    fitted).
+    Faces of zero weight are left out (they could not change the fit).
+    ``estimator`` is initialized (its encoders fitted).
 
     Examples
     --------
@@ -283,13 +279,12 @@ def array_data(estimator, X, y, sample_weight, options):
     >>> from skfer import FERClassifier
     >>> from skfer.estimator._training import array_data
     >>> X, y = np.zeros((4, 2304), np.float32), np.array([0, 0, 0, 1])
-    >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8, class_weight="balanced").initialize(X, y)
-    >>> data = array_data(clf, X, y, None,
-    ...                   {"batch_size": 2, "shuffle": True, "validation_split": 0.0})
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8,
+    ...                     class_weight="balanced").initialize(X, y)
+    >>> data = array_data(clf, X, y, None, batch_size=2)
     >>> [round(float(w), 2) for w in data.sample_weight]
     [0.67, 0.67, 0.67, 2.0]
     """
-    batch_size, shuffle, split = (options[name] for name in BATCH_OPTIONS)
     if estimator.class_weight is not None:
         weights = compute_sample_weight(estimator.class_weight, y)
         sample_weight = weights if sample_weight is None else sample_weight * weights
@@ -300,38 +295,57 @@ def array_data(estimator, X, y, sample_weight, options):
         kept = sample_weight != 0
         X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
     X, y = estimator.feature_encoder_.transform(X), estimator.target_encoder_.transform(y)
-    return ArrayData(X, y, sample_weight, batch_size, seed_from(estimator.random_state), shuffle, split)
+    return ArrayData(X, y, sample_weight, batch_size, seed_from(estimator.random_state))
 
 
-def keras_fit_args(options):
-    """``options`` (routed ``fit__*`` ones among them) less the batch options, ``callbacks`` and ``validation_data``.
+def fit_options(estimator, kwargs, method):
+    """The options of one fit: ``epochs``, ``batch_size``, ``verbose`` (keywords over routed ``fit__*`` over parameters) and ``validation_data``.
 
-    What is left reaches ``keras.Model.fit``: the batch options shape the
-    batches, :func:`~skfer.estimator._network.user_callbacks` makes the
-    callbacks from the parameters, and the entry point encodes the
-    validation data.
+    Any other keyword is refused by name, as is ``epochs`` in ``partial_fit``
+    (one epoch a call).
 
     Examples
     --------
-    >>> from skfer.estimator._training import keras_fit_args
-    >>> keras_fit_args({"batch_size": 32, "callbacks": [], "validation_data": None, "verbose": 0})
-    {'verbose': 0}
+    >>> from skfer import FERClassifier
+    >>> from skfer.estimator._training import fit_options
+    >>> fit_options(FERClassifier(epochs=40), {"epochs": 2}, "fit")["epochs"]
+    2
+    >>> fit_options(FERClassifier(), {"shuffle": False}, "fit")
+    Traceback (most recent call last):
+    ...
+    ValueError: FERClassifier.fit takes no keyword 'shuffle'; it takes epochs, batch_size, verbose (and validation_data).
     """
-    return {name: value for name, value in options.items()
-            if name not in (*BATCH_OPTIONS, "callbacks", "validation_data")}
+    accepted = FIT_KEYWORDS if method == "fit" else tuple(k for k in FIT_KEYWORDS if k != "epochs")
+    for name in kwargs:
+        if name not in accepted:
+            raise ValueError(
+                f"FERClassifier.{method} takes no keyword {name!r}; it takes {', '.join(accepted)}"
+                + (" (and validation_data)." if method == "fit" else ".")
+            )
+    needing = needs_validation(estimator)
+    if method == "partial_fit" and needing:
+        raise ValueError(
+            f"partial_fit trains one epoch on the faces it is given, with no validation data: "
+            f"{' and '.join(needing)} cannot act there. Use fit, or set early_stopping=False and "
+            "another lr_schedule."
+        )
+    options = {name: getattr(estimator, name) for name in FIT_KEYWORDS}
+    options.update(routed(estimator, "fit"))
+    options.update(kwargs)
+    for name in ("epochs", "batch_size"):
+        if not isinstance(options[name], Integral) or isinstance(options[name], bool) or options[name] < 1:
+            raise ValueError(f"{method}'s {name} must be a positive integer; got {options[name]!r}.")
+    return options
 
 
-def fit_arrays(estimator, X, y, sample_weight, validation_data, kwargs, *, epochs, initial_epoch, partial):
+def fit_arrays(estimator, X, y, sample_weight, validation_data, options, *, initial_epoch, partial):
     """Train on checked faces ``X`` and labels ``y``: ``fit``'s, ``partial_fit``'s and a warm start's way in.
 
-    The batch options (``batch_size``, ``shuffle``, ``validation_split``)
-    come from the parameters, routed ``fit__*`` ones and ``kwargs``, in
-    that order of precedence; the rest of ``kwargs`` reaches
-    ``keras.Model.fit``. ``validation_data`` (or a routed
-    ``fit__validation_data``) may hold labels in any form ``y`` takes.
+    ``options`` come from :func:`fit_options`. Without ``validation_data``
+    (nor a routed ``fit__validation_data``), a fit whose settings need
+    validation data holds out a stratified ``validation_fraction`` of the
+    faces. ``validation_data`` may hold labels in any form ``y`` takes.
     """
-    options = {"batch_size": estimator.batch_size, "shuffle": estimator.shuffle,
-               "validation_split": estimator.validation_split, **routed(estimator, "fit"), **kwargs}
     if validation_data is None:
         validation_data = options.get("validation_data")
     if sample_weight is not None:
@@ -340,11 +354,31 @@ def fit_arrays(estimator, X, y, sample_weight, validation_data, kwargs, *, epoch
             raise ValueError(
                 f"sample_weight must have shape ({len(X)},), one weight per face; got {sample_weight.shape}."
             )
-    data = array_data(estimator, X, y, sample_weight, options)
+    if validation_data is None and needs_validation(estimator) and not partial:
+        X, y, sample_weight, validation_data = _held_out(estimator, X, y, sample_weight)
+    data = array_data(estimator, X, y, sample_weight, options["batch_size"])
     if validation_data is not None:
         validation_data = encode_validation(estimator, validation_data)
-    train(estimator, data, epochs=epochs, initial_epoch=initial_epoch, partial=partial,
-          validation_data=validation_data, fit_args=keras_fit_args(options))
+    train(estimator, data, epochs=1 if partial else options["epochs"], initial_epoch=initial_epoch,
+          partial=partial, validation_data=validation_data, verbose=options["verbose"],
+          schedule_epochs=estimator.epochs if partial else None)
+
+
+def _held_out(estimator, X, y, sample_weight):
+    """Split off a stratified ``validation_fraction`` of the faces: the training rest and ``(X_val, y_val)``."""
+    arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
+    try:
+        parts = train_test_split(*arrays, test_size=estimator.validation_fraction, stratify=y,
+                                 random_state=seed_from(estimator.random_state))
+    except ValueError as error:
+        raise ValueError(
+            f"{' and '.join(needs_validation(estimator))} hold out validation_fraction="
+            f"{estimator.validation_fraction} of the training faces, stratified by class, and "
+            f"these {len(y)} faces cannot be split so ({error}). Pass validation_data, or give "
+            "more faces of each class."
+        ) from None
+    train_part, held = parts[0::2], parts[1::2]
+    return train_part[0], train_part[1], (train_part[2] if sample_weight is not None else None), tuple(held[:2])
 
 
 def encode_validation(estimator, validation_data):

@@ -14,7 +14,7 @@ loads no TensorFlow):
   :func:`resolve_dtype`;
 - prediction settings benchmarks report: :data:`PREDICT_BATCH`, and the
   faces that calibrate an 8-bit ONNX export: :func:`fer2013_calibration_faces`;
-- training callbacks a run may add: :class:`TimeBudget`, :class:`EpochSchedule`;
+- training callbacks a run may add: :class:`TimeBudget`, :class:`CosineSchedule`, :class:`OneCycleSchedule`;
 - the test-time views :class:`~skfer.FERClassifier` averages: :func:`tta_views`.
 
 Examples
@@ -46,7 +46,8 @@ _LAZY = {
     "fp32_peak_gflops": "skfer._hardware",
     "peak_memory_mb": "skfer._hardware",
     "TimeBudget": "skfer.estimator._callbacks",
-    "EpochSchedule": "skfer.estimator._callbacks",
+    "CosineSchedule": "skfer.estimator._callbacks",
+    "OneCycleSchedule": "skfer.estimator._callbacks",
     "tta_views": "skfer.inference._tta",
     "resolve_dtype": "skfer.models._inference",
     "PREDICT_BATCH": "skfer.models._inference",

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
+from ..models import crop_size
 from ..models._inference import PREDICT_BATCH, inference_model, predict_in_batches, resolve_dtype
 from ._engine import INT8, Int8Engine
 from ._tta import tta_views
@@ -148,7 +149,7 @@ def probabilities(estimator, X, batch_size=None):
     >>> from skfer import FERClassifier
     >>> from skfer.inference._routine import probabilities
     >>> X, y = np.zeros((4, 2304), np.float32), [0, 1, 0, 1]
-    >>> clf = FERClassifier(filters=(4,), kernel_sizes=3, dropout=0.1, dense_units=8).initialize(X, y)
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8).initialize(X, y)
     >>> probabilities(clf, X).shape
     (4, 2)
     """
@@ -157,6 +158,6 @@ def probabilities(estimator, X, batch_size=None):
     X = estimator.feature_encoder_.transform(X)
     predictor = current_predictor(estimator)
     size = batch_size or getattr(estimator, "predict__batch_size", None) or PREDICT_BATCH
-    views = tta_views(np.asarray(X, dtype=np.float32), estimator.tta, estimator.crop_size)
+    views = tta_views(np.asarray(X, dtype=np.float32), estimator.tta, crop_size(estimator.model_))
     proba = sum(predict_in_batches(predictor, view, size) for view in views) / len(views)
     return proba.reshape(-1, estimator.n_classes_)

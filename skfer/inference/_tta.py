@@ -33,7 +33,7 @@ def tta_views(X, tta, crop_size=None):
         central crop sees the centre and the four corner crops, each also
         mirrored (ten views).
     crop_size : int, default=None
-        The network's crop (``FERClassifier(crop_size=...)``); the corner
+        The network's crop (``FERClassifier(augmentation__crop_size=...)``); the corner
         shift is half the margin, or 2 pixels without a crop.
 
     Returns

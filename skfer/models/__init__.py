@@ -1,6 +1,6 @@
 """Keras 3 model builders, layers and losses (backend-agnostic)."""
 
-from ._augmentation import FaceCrop, RandomAffine, RandomErasing, RandomPhotometric, augmentation_layers
+from ._augmentation import FaceCrop, RandomAffine, RandomErasing, RandomPhotometric, augmentation_layers, crop_size
 from ._dcnn import build_dcnn
 from ._losses import SmoothedSparseCrossentropy
 from ._resnet import build_resnet
@@ -11,6 +11,7 @@ from ._zoo import ARCHITECTURES, flops_per_image
 __all__ = [
     "ARCHITECTURES",
     "FaceCrop",
+    "crop_size",
     "RandomAffine",
     "RandomErasing",
     "RandomPhotometric",

@@ -180,6 +180,27 @@ def augmentation_layers(
     ]
 
 
+def crop_size(model):
+    """The side of the window a network's :class:`FaceCrop` takes, or None if it has none.
+
+    Read from the network itself, so it always matches the weights.
+
+    Examples
+    --------
+    >>> from skfer.models import FaceCrop, build_dcnn, crop_size
+    >>> crop_size(build_dcnn(augmentation=[FaceCrop(44)])), crop_size(build_dcnn())
+    (44, None)
+    """
+    for layer in model.layers:
+        if isinstance(layer, FaceCrop):
+            return layer.size
+        if getattr(layer, "layers", None):
+            found = crop_size(layer)
+            if found is not None:
+                return found
+    return None
+
+
 @keras.saving.register_keras_serializable(package="skfer")
 class FaceCrop(keras.layers.Layer):
     """Crop square faces: at random positions in training, at the centre at inference.

@@ -2,6 +2,7 @@
 
 import keras
 
+from ._blocks import batch_norm
 from ._dcnn import OUTPUT_LAYER, _per_block
 from ._input import image_input
 from ._seeds import LayerSeeds
@@ -12,7 +13,7 @@ def _conv_bn(x, n_filters, size, strides, kernel_initializer, seeds, dtype, name
         n_filters, size, strides=strides, padding="same", use_bias=False,
         kernel_initializer=seeds.initializer(kernel_initializer), dtype=dtype, name=f"conv{name}",
     )(x)
-    return keras.layers.BatchNormalization(dtype=dtype, name=f"bn{name}")(x)
+    return batch_norm(dtype, f"bn{name}")(x)
 
 
 def build_resnet(

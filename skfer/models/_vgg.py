@@ -2,6 +2,7 @@
 
 import keras
 
+from ._blocks import batch_norm
 from ._dcnn import OUTPUT_LAYER, _per_block
 from ._input import image_input
 from ._seeds import LayerSeeds
@@ -101,7 +102,7 @@ def build_vgg(
                 kernel_initializer=seeds.initializer(kernel_initializer), dtype=dtype,
                 name=f"conv{block}_{conv}",
             )(x)
-            x = keras.layers.BatchNormalization(dtype=dtype, name=f"bn{block}_{conv}")(x)
+            x = batch_norm(dtype, f"bn{block}_{conv}")(x)
             x = keras.layers.Activation(activation, dtype=dtype, name=f"act{block}_{conv}")(x)
         x = keras.layers.MaxPooling2D(2, dtype=dtype, name=f"pool{block}")(x)
         x = keras.layers.Dropout(rate, seed=seeds.next(), dtype=dtype, name=f"drop{block}")(x)

@@ -19,7 +19,7 @@ def _check_history(history):
     if missing:
         raise ValueError(
             f"history lacks the key(s) {missing}; TrainingHistoryDisplay needs per-epoch "
-            f"'accuracy' and 'loss' (fit with metrics='accuracy'). Found {sorted(history)}."
+            f"'accuracy' and 'loss' (as every FERClassifier fit records). Found {sorted(history)}."
         )
     arrays = {
         key: np.asarray(history[key], dtype=float)
