@@ -118,7 +118,7 @@ def test_early_stopping_and_plateau_counters_survive_a_resume(tmp_path, monkeypa
     monkeypatch.setattr(classifier_module, "recipe_callbacks",
                         lambda *args: made.extend(real(*args)) or made)
     resumed = FERClassifier(**{**params, "epochs": 5}).fit(X, y, validation_data=(X, y))
-    _timer, stopping, plateau = made[:3]
+    _timer, plateau, stopping = made[:3]
     assert stopping.best == 2.0 and stopping.wait == 7 + 2
     assert plateau.best == 2.0 and plateau.wait == 5 + 2
     assert resumed.history_["val_accuracy"][:3] == state["history"]["val_accuracy"]
@@ -156,7 +156,7 @@ def test_a_resumed_fit_does_not_replay_the_first_epochs_random_draws(tmp_path):
 def _checkpointed(tmp_path, epochs=2):
     X, y = _data()
     params = {**TINY, "epochs": epochs, "random_state": 0, "checkpoint_dir": str(tmp_path), "resume": True}
-    FERClassifier(**{**params, "epochs": 1}).partial_fit(X, y)  # one epoch saved, not finished
+    FERClassifier(**params).partial_fit(X, y)  # one epoch saved, not finished
     return params, X, y
 
 
@@ -282,7 +282,7 @@ tf.random.set_seed(7); np.random.seed(7); random.seed(7); keras.utils.set_random
 _ = tf.random.uniform(()), keras.random.uniform(())
 X = np.random.default_rng(0).random((20, 2304), dtype=np.float32)
 if sys.argv[1] == "fit":
-    clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, epochs=1, random_state=0)
+    clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1, epochs=1, random_state=0)
     clf.fit(X, np.arange(20) % 2)
 print(float(tf.random.uniform(())), float(keras.random.uniform(())), np.random.rand(), random.random())
 """

@@ -159,7 +159,7 @@ def test_fits_on_the_jax_backend():
         "import numpy as np; from skfer import FERClassifier; import keras;"
         "assert keras.backend.backend() == 'jax';"
         "X = np.random.default_rng(0).random((20, 2304), dtype=np.float32);"
-        "clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, epochs=1,"
+        "clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1, epochs=1,"
         " random_state=0).fit(X, np.arange(20) % 2);"
         "assert clf.predict_proba(X).shape == (20, 2)"
     )

@@ -92,7 +92,7 @@ def test_warm_start_takes_changed_augmentation_and_keeps_every_weight(faces):
     clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
     before = {name: _weights(clf, name) for name in ("conv1_1", "conv2_2", "dense", "emotion")}
     clf.set_params(warm_start=True, epochs=1, learning_rate=1e-12,
-                   augmentation=Augmentation(photometric=1.0, erasing=0.3))
+                   augmentation=Augmentation(photometric=1.0, erasing=0.3, crop_size=None))
     clf.fit(X / 255, y)
     names = [layer.name for layer in clf.model_.layers]
     assert "photometric" in names and "erasing" in names

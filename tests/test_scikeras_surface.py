@@ -18,9 +18,7 @@ _INSTANCE_PRIVATE = {"_random_state", "_fit_callbacks", "_predict_callbacks", "_
 
 #: The public scikeras surface FERClassifier uses, each with what it is used for.
 RELIED_ON = {
-    "__init__": "stores the scikeras parameters and routed ones (optimizer__*, callbacks__*, fit__*, ...)",
-    "get_params": "lists parameters, routed ones included",
-    "set_params": "sets parameters, routed ones included",
+    "get_params": "lists parameters (every public attribute), routed ones included",
     "target_encoder": "the label encoder (emotion names or integers to class positions)",
     "feature_encoder": "the face encoder (identity), an extension point for subclasses",
     "initialized_": "whether model_ exists",

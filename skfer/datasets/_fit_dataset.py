@@ -56,7 +56,7 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     ...         face = np.full((48, 48), 40 * i, np.uint8)
     ...         _ = cv2.imwrite(str(root / emotion / f"{i}.png"), face)
     >>> data = FaceFolderDataset(root, crop=False, batch_size=4, random_state=0)
-    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8,
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1,
     ...                     batch_size=4, epochs=2, random_state=0)
     >>> clf = fit_dataset(clf, data)
     >>> clf.classes_.tolist(), len(clf.history_["loss"])

@@ -39,9 +39,7 @@ class EpochSchedule(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = float(
-                keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
-            )
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate.numpy())
 
 
 class CosineSchedule(EpochSchedule):

@@ -9,6 +9,7 @@ graph of :mod:`skfer.models._inference`.
 
 import numpy as np
 from scikeras.wrappers import KerasClassifier
+from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -198,14 +199,13 @@ class FERClassifier(KerasClassifier):
     >>> from skfer import FERClassifier
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.random((20, 2304), dtype=np.float32), np.arange(20) % 2
-    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8,
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1,
     ...                     epochs=1, random_state=0).fit(X, y)
     >>> clf.predict(X[:3]).shape, clf.n_features_in_
     ((3,), 2304)
     """
 
     _parameter_constraints = PARAMETER_CONSTRAINTS
-    _routing_prefixes = ROUTING_PREFIXES
 
     def __init__(
         self,
@@ -356,7 +356,7 @@ class FERClassifier(KerasClassifier):
         --------
         >>> import numpy as np
         >>> from skfer import FERClassifier
-        >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8)
+        >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1)
         >>> clf.initialize(np.zeros((3, 2304)), ["Happy", "Sad", "Fear"]).classes_.tolist()
         ['Fear', 'Happy', 'Sad']
         """
@@ -417,9 +417,11 @@ class FERClassifier(KerasClassifier):
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each face in the loss.
         **kwargs
-            ``batch_size`` or ``verbose`` for this call only. Settings that
-            need validation data (``early_stopping``, the plateau schedule)
-            cannot act here and are refused by name.
+            ``batch_size`` or ``verbose`` for this call only, and
+            ``validation_data`` (evaluated after the epoch, into
+            ``history_``). Settings that act over several epochs of
+            validation (``early_stopping``, the plateau schedule) cannot act
+            here and are refused by name.
 
         Returns
         -------
@@ -431,7 +433,7 @@ class FERClassifier(KerasClassifier):
         >>> import numpy as np
         >>> from skfer import FERClassifier
         >>> X, y = np.random.default_rng(0).random((8, 2304), dtype=np.float32), np.arange(8) % 2
-        >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, augmentation=None,
+        >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1, augmentation=None,
         ...                     random_state=0)
         >>> clf.partial_fit(X, y, classes=[0, 1, 2]).classes_.tolist()
         [0, 1, 2]
@@ -469,7 +471,14 @@ class FERClassifier(KerasClassifier):
         >>> FERClassifier().set_params(predict_dtype="bfloat16").predict_dtype
         'bfloat16'
         """
-        super().set_params(**params)
+        plain = {}
+        for name, value in params.items():
+            prefix, _, setting = name.partition("__")
+            if setting and prefix in ROUTING_PREFIXES:
+                setattr(self, name, value)  # routed: checked when a fit uses it
+            else:
+                plain[name] = value
+        BaseEstimator.set_params(self, **plain)
         fitted = getattr(self, "model_", None) is not None
         if fitted and params.get("predict_dtype") in (*PREDICT_DTYPES, INT8):  # an unknown one fails at prediction
             make_predictor(self)

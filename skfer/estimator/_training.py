@@ -199,7 +199,7 @@ def train(estimator, data, *, epochs, initial_epoch=0, partial=False, validation
     >>> from skfer import FERClassifier
     >>> from skfer.estimator._training import ArrayData, train
     >>> X, y = np.zeros((8, 2304), np.float32), np.arange(8) % 2
-    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8).initialize(X, y)
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1).initialize(X, y)
     >>> len(train(clf, ArrayData(X, y, None, 4, 0), epochs=2).history_["loss"])
     2
     """
@@ -279,7 +279,7 @@ def array_data(estimator, X, y, sample_weight, batch_size):
     >>> from skfer import FERClassifier
     >>> from skfer.estimator._training import array_data
     >>> X, y = np.zeros((4, 2304), np.float32), np.array([0, 0, 0, 1])
-    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8,
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1,
     ...                     class_weight="balanced").initialize(X, y)
     >>> data = array_data(clf, X, y, None, batch_size=2)
     >>> [round(float(w), 2) for w in data.sample_weight]
@@ -315,7 +315,7 @@ def fit_options(estimator, kwargs, method):
     ...
     ValueError: FERClassifier.fit takes no keyword 'shuffle'; it takes epochs, batch_size, verbose (and validation_data).
     """
-    accepted = FIT_KEYWORDS if method == "fit" else tuple(k for k in FIT_KEYWORDS if k != "epochs")
+    accepted = FIT_KEYWORDS if method == "fit" else (*(k for k in FIT_KEYWORDS if k != "epochs"), "validation_data")
     for name in kwargs:
         if name not in accepted:
             raise ValueError(
@@ -432,7 +432,8 @@ def warm_start(estimator, X, y):
         estimator.model_ = previous
         raise ValueError(
             f"warm_start: the current parameters build a network whose weights differ from the fitted "
-            f"one's ({error}) Parameters that shape the weights (filters, kernel_sizes, dense_units, "
-            "...) cannot change on a warm start; set warm_start=False to train a new network."
+            f"one's ({error}) Parameters that shape the weights (architecture, architecture__*, "
+            "augmentation__crop_size) cannot change on a warm start; set warm_start=False to train a "
+            "new network."
         ) from None
     return X, y

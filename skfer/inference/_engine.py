@@ -101,7 +101,7 @@ class Int8Engine:
     >>> from skfer import FERClassifier
     >>> from skfer.inference._engine import Int8Engine
     >>> X, y = np.random.default_rng(0).random((16, 2304), np.float32), np.arange(16) % 2
-    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8).initialize(X, y)
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1).initialize(X, y)
     >>> engine = Int8Engine.from_classifier(clf, X)  # doctest: +SKIP
     >>> engine.predict_on_batch(X).shape  # doctest: +SKIP
     (16, 2)

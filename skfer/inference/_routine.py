@@ -149,7 +149,7 @@ def probabilities(estimator, X, batch_size=None):
     >>> from skfer import FERClassifier
     >>> from skfer.inference._routine import probabilities
     >>> X, y = np.zeros((4, 2304), np.float32), [0, 1, 0, 1]
-    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8).initialize(X, y)
+    >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1).initialize(X, y)
     >>> probabilities(clf, X).shape
     (4, 2)
     """
