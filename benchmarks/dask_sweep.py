@@ -41,8 +41,8 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def search(epochs):
-    clf = FERClassifier(filters=(8, 16), kernel_sizes=3, dropout=0.2, dense_units=32,
-                        epochs=epochs, augment=False, random_state=0)
+    clf = FERClassifier(architecture__filters=(8, 16), dropout=0.2, architecture__dense_units=32,
+                        epochs=epochs, augmentation=None, random_state=0)
     grid = {"ferclassifier__dropout": [0.1, 0.4], "ferclassifier__learning_rate": [1e-3, 3e-3]}
     return GridSearchCV(make_fer_pipeline(clf), grid, cv=2, refit=False)
 

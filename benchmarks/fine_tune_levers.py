@@ -15,8 +15,9 @@ helps goes into a recipe and is trained in full.
 The levers:
 
 * ``control``: the default recipe's training parameters, nothing added;
-* ``robust``: ``photometric=1.0`` (brightness, contrast, blur and noise at
-  the robustness shifts' strength), ``zoom=0.2`` and ``rotation=15``;
+* ``robust``: ``augmentation__photometric=1.0`` (brightness, contrast, blur
+  and noise at the robustness shifts' strength), ``augmentation__zoom=0.2``
+  and ``augmentation__rotation=15``;
 * ``balanced``: ``class_weight="balanced"`` (each class weighs in the loss
   inversely to its count; the part 4 lever for Disgust and Fear).
 
@@ -46,7 +47,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import recall_score  # noqa: E402
 
 from skfer import EMOTIONS, load_fer2013, load_pretrained  # noqa: E402
-from skfer.experiments import DEFAULT_RECIPE, machine, peak_memory_mb, recipe, versions  # noqa: E402
+from skfer.experiments import DEFAULT_RECIPE, machine, peak_memory_mb, versions  # noqa: E402
 from skfer.preprocessing import to_pixel_array  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -54,19 +55,17 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer201
 #: Lever name -> FERClassifier parameters added to the default recipe's.
 LEVERS = {
     "control": {},
-    "robust": {"photometric": 1.0, "zoom": 0.2, "rotation": 15.0},
+    "robust": {"augmentation__photometric": 1.0, "augmentation__zoom": 0.2, "augmentation__rotation": 15.0},
     "balanced": {"class_weight": "balanced"},
 }
 
 
 def fine_tune(lever, X, y, epochs, learning_rate, folder):
     """``load_pretrained()`` fine-tuned with ``lever`` on faces ``X`` (0-255) and labels ``y``: the pipeline."""
-    pipeline = load_pretrained()
-    params, _ = recipe(DEFAULT_RECIPE)  # its training parameters; the network's are the card's
-    training = {k: params[k] for k in ("batch_size", "label_smoothing", "optimizer", "weight_decay")}
+    pipeline = load_pretrained()  # FERClassifier's training defaults are the default recipe's
     pipeline[-1].set_params(
-        **training, **LEVERS[lever], warm_start=True, epochs=epochs, learning_rate=learning_rate,
-        lr_schedule="cosine", warmup_epochs=0, early_stopping=False, random_state=0, verbose=1,
+        **LEVERS[lever], warm_start=True, epochs=epochs, learning_rate=learning_rate,
+        lr_schedule="cosine", lr_schedule__warmup=0.0, early_stopping=False, random_state=0, verbose=1,
         checkpoint_dir=str(folder), resume=True,
     )
     pipeline[-1].fit(pipeline[:-1].transform(X), y)

@@ -64,7 +64,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from skimage.data import astronaut  # noqa: E402
 
-from skfer import FERClassifier, load_fer2013, make_fer_pipeline  # noqa: E402
+from skfer import Augmentation, FERClassifier, load_fer2013, make_fer_pipeline  # noqa: E402
+
+#: The seed notebook's augmentation (affine transforms and flips, whole faces), which
+#: SeedAugmentation reproduces in Python: the training comparison's common ground.
+SEED_AUGMENTATION = Augmentation(crop_size=None, rotation=15.0, shift=0.15, shear=0.15, zoom=0.15)
 from skfer.experiments import fp32_peak_gflops, machine, versions  # noqa: E402
 from skfer.models import ARCHITECTURES, augmentation_layers, build_dcnn, flops_per_image  # noqa: E402
 from skfer.experiments import PREDICT_BATCH  # noqa: E402
@@ -193,11 +197,11 @@ def bench_training(X, y, repeats):
 
     trainers = {
         "keras_fit_no_aug": plain(),
-        "ferclassifier_no_aug": classifier(augment=False),
-        "ferclassifier_aug": classifier(augment=True),
+        "ferclassifier_no_aug": classifier(augmentation=None),
+        "ferclassifier_aug": classifier(augmentation=SEED_AUGMENTATION),
         "seed_python_generator_aug": seed_generator(),
         "keras_fit_no_aug_bf16": plain("mixed_bfloat16"),
-        "ferclassifier_aug_bf16": classifier(augment=True, train_dtype="bfloat16"),
+        "ferclassifier_aug_bf16": classifier(augmentation=SEED_AUGMENTATION, train_dtype="bfloat16"),
     }
     out = {"faces": len(X), "batch_size": BATCH_SIZE, "rounds": repeats,
            **interleaved_epochs(trainers, len(X), repeats)}
@@ -258,12 +262,13 @@ def bench_architectures(X, y, X_pred, repeats):
     """Size, FLOPs per face, training and prediction speed of every network of ``ARCHITECTURES``.
 
     Each is ``FERClassifier(architecture=name)`` with its defaults (default
-    network parameters; ``crop_size=None``, so the network sees whole 48x48
-    faces; float32 training and prediction), trained with augmentation, one
+    network parameters; the seed's augmentation without crops, so the network
+    sees whole 48x48 faces; float32 training and prediction), one
     ``partial_fit`` epoch per turn of ``interleaved_epochs``; its FLOPs are
     those of the model it built. Ratios are to the DCNN's two-core speed.
     """
-    classifiers = {name: FERClassifier(architecture=name, batch_size=BATCH_SIZE, augment=True, random_state=0)
+    classifiers = {name: FERClassifier(architecture=name, batch_size=BATCH_SIZE, augmentation=SEED_AUGMENTATION,
+                                       random_state=0)
                    for name in ARCHITECTURES}
     trainers = {name: (lambda clf=clf: clf.partial_fit(X, y)) for name, clf in classifiers.items()}
     speeds = interleaved_epochs(trainers, len(X), repeats)
@@ -504,8 +509,10 @@ def table(r):
 def architectures_table(a):
     """One row per architecture: size, FLOPs, training and prediction speed."""
     lines = [
-        (f"{a['faces']} Training faces, batch {a['classifier']['batch_size']}, augment={a['classifier']['augment']}, "
-         f"crop_size={a['classifier']['crop_size']}, train_dtype={a['classifier']['train_dtype']}; "
+        (f"{a['faces']} Training faces, batch {a['classifier']['batch_size']}, "
+         f"augmentation={a['classifier'].get('augmentation', a['classifier'].get('augment'))}, "
+         f"crop_size={a['classifier'].get('augmentation__crop_size', a['classifier'].get('crop_size'))}, "
+         f"train_dtype={a['classifier']['train_dtype']}; "
          f"{a['rounds']} interleaved round(s) of one epoch each after a warm-up epoch; "
          f"prediction: predict_proba on {a['predicted_faces']} PublicTest faces.\n"),
         ("| Architecture | Parameters | Forward MFLOP/face | Train img/s on 2 cores | Ratio to dcnn "
@@ -693,7 +700,7 @@ def main(argv=None):
 
     @functools.cache
     def pipeline():
-        pipe = make_fer_pipeline(FERClassifier(augment=False, epochs=1, random_state=0))
+        pipe = make_fer_pipeline(FERClassifier(augmentation=None, epochs=1, random_state=0))
         return pipe.fit(bunch.data[train][:256], bunch.target[train][:256])
 
     sections = {

@@ -41,8 +41,8 @@ X, y = fer.data[:1000], fer.target[:1000]
 
 
 def make_search():
-    clf = FERClassifier(filters=(8, 16), kernel_sizes=3, dropout=0.2, dense_units=32,
-                        epochs=2, augment=False, random_state=0)
+    clf = FERClassifier(architecture__filters=(8, 16), dropout=0.2, architecture__dense_units=32,
+                        epochs=2, augmentation=None, random_state=0)
     grid = {"ferclassifier__dropout": [0.1, 0.4], "ferclassifier__learning_rate": [1e-3, 3e-3]}
     return GridSearchCV(make_fer_pipeline(clf), grid, cv=2)
 

@@ -29,8 +29,8 @@ X, _, y, _ = train_test_split(
 pipe = make_pipeline(
     PixelStringTransformer(),
     PixelNormalizer(),
-    FERClassifier(filters=(16, 32, 64), kernel_sizes=3, dense_units=64, epochs=2,
-                  augment=False, batch_size=64, random_state=0),
+    FERClassifier(architecture__filters=(16, 32, 64), architecture__dense_units=64, epochs=2,
+                  augmentation=None, batch_size=64, random_state=0),
 )
 grid = {"ferclassifier__optimizer": ["adam", "nadam"], "ferclassifier__dropout": [0.3, 0.5]}
 search = GridSearchCV(pipe, grid, cv=3).fit(X, y)

@@ -29,7 +29,7 @@ from skfer import FERClassifier, load_fer2013, make_fer_pipeline
 fer = load_fer2013(usage="Training")
 X, y = fer.data[:1000], fer.target[:1000]
 pipe = make_fer_pipeline(
-    FERClassifier(filters=(8, 16), kernel_sizes=3, dense_units=32, augment=False,
+    FERClassifier(architecture__filters=(8, 16), architecture__dense_units=32, augmentation=None,
                   batch_size=64, epochs=9, random_state=0)
 )
 grid = {"ferclassifier__learning_rate": [3e-4, 1e-3, 3e-3],

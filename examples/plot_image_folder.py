@@ -67,8 +67,8 @@ fig.tight_layout()
 # scales its batches (to [0, 1]).
 train = FaceFolderDataset(root, crop=False, batch_size=64, workers=2, random_state=0)
 X_val, y_val = to_pixel_array(fer.data[1400:1700]) / 255, fer.target[1400:1700]
-clf = FERClassifier(filters=(8, 16), kernel_sizes=3, dropout=0.2, dense_units=32,
-                    epochs=4, random_state=0)
+clf = FERClassifier(architecture__filters=(8, 16), dropout=0.2, architecture__dense_units=32,
+                    batch_size=64, epochs=4, random_state=0)
 clf = fit_dataset(clf, train, validation_data=(X_val, y_val))
 print("validation accuracy:", round(clf.score(X_val, y_val), 3))
 TrainingHistoryDisplay.from_estimator(clf)

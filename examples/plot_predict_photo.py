@@ -31,7 +31,7 @@ try:
 except ImportError:
     train = load_fer2013(usage="Training")
     rows = np.random.default_rng(0).choice(len(train.data), size=2000, replace=False)
-    small = FERClassifier(filters=(16, 32, 64), dense_units=64, epochs=5,
+    small = FERClassifier(architecture__filters=(16, 32, 64), architecture__dense_units=64, epochs=5,
                           random_state=0)
     pipe = make_fer_pipeline(small).fit(train.data[rows], train.target[rows])
 

@@ -39,10 +39,9 @@ test = np.flatnonzero(fer.usage == "PublicTest")[:1000]
 X_test, y_test = fer.data[test], fer.target[test]
 
 classifier = FERClassifier(
-    filters=(16, 32, 64),
-    kernel_sizes=3,
-    dense_units=64,
-    augment=False,
+    architecture__filters=(16, 32, 64),
+    architecture__dense_units=64,
+    augmentation=None,
     batch_size=64,
     epochs=6,
     random_state=0,

@@ -38,19 +38,20 @@ X_val, y_val = fer.data[val], fer.target[val]
 # %%
 # A short fit with validation data
 # --------------------------------
-# Half the default filters, 3x3 kernels and no augmentation keep each epoch
-# to a few seconds on a CPU. ``lr_patience=2`` halves the learning rate after
-# two epochs without progress, so that the drops show within 8 epochs
-# (the default waits 7 epochs).
+# Half the default filters and no augmentation keep each epoch to a few
+# seconds on a CPU. The plateau schedule with ``lr_schedule__patience=2``
+# halves the learning rate after two epochs without progress, so that the
+# drops show within 8 epochs (the default waits 7 epochs).
 classifier = FERClassifier(
-    filters=(16, 32, 64),
-    kernel_sizes=3,
-    dense_units=64,
-    augment=False,
+    architecture__filters=(16, 32, 64),
+    architecture__dense_units=64,
+    augmentation=None,
     batch_size=64,
     epochs=8,
-    lr_patience=2,
-    patience=4,
+    lr_schedule="plateau",
+    lr_schedule__patience=2,
+    early_stopping=True,
+    early_stopping__patience=4,
     random_state=0,
 )
 pipe = make_fer_pipeline(classifier)

@@ -13,7 +13,7 @@ receives only the indices of its batch and gathers the faces on the
 device. Faces are scaled to [0, 1], as ``make_fer_pipeline`` does by
 default. The learning rate is scaled linearly with the batch size
 (``learning_rate`` is the rate at ``base_batch_size``), warms up linearly,
-then follows half a cosine (:class:`skfer.experiments.EpochSchedule`). After
+then follows half a cosine (:class:`skfer.experiments.CosineSchedule`). After
 two epochs each process measures its epoch time and shortens its schedule,
 if it must, so that it ends (cosine at its floor) before the budget.
 
@@ -103,7 +103,7 @@ def load_variants(path):
 def _child(args, variant):
     import keras
 
-    from skfer.experiments import EpochSchedule
+    from skfer.experiments import CosineSchedule
     from skfer import EMOTIONS
     from skfer.experiments import classification_scores
     from skfer.experiments import machine, versions
@@ -171,7 +171,7 @@ def _child(args, variant):
                     steps_per_execution=variant["steps_per_execution"])
 
     epochs = args.epochs or variant["epochs"]
-    schedule = EpochSchedule("cosine", learning_rate, epochs, warmup_epochs=min(variant["warmup_epochs"], epochs - 1))
+    schedule = CosineSchedule(learning_rate, epochs, warmup=min(variant["warmup_epochs"], epochs - 1) / epochs)
     budget = Budget(schedule, args.deadline)
     fit_start = time.perf_counter()
     history = trainer.fit(train, emotion[train], batch_size=batch, epochs=epochs, shuffle=True,
