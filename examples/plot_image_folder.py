@@ -8,7 +8,7 @@ Your own faces come as folders of photos, not as a CSV of pixel strings.
 sub-folder per emotion into the Bunch layout of
 :func:`~skfer.load_fer2013`; :class:`~skfer.datasets.FaceFolderDataset`
 reads the same folder batch by batch, for more faces than fit in memory,
-and :func:`~skfer.datasets.fit_dataset` trains a
+and :func:`~skfer.fit_dataset` trains a
 :class:`~skfer.FERClassifier` on it.
 
 To have a folder to show, we write 1,400 FER2013 faces as 96x96 JPEG files
@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skfer import EMOTIONS, FERClassifier, load_fer2013
-from skfer.datasets import FaceFolderDataset, fit_dataset, load_image_folder
+from skfer import fit_dataset
+from skfer.datasets import FaceFolderDataset, load_image_folder
 from skfer.preprocessing import to_pixel_array
 from skfer.reporting import TrainingHistoryDisplay
 

@@ -38,16 +38,17 @@ writer.release()
 # %%
 # The loop
 # --------
-# With no pipeline, :func:`~skfer.stream_emotions` uses the pretrained one;
-# ``batch_frames=1`` gives each frame's result as soon as it is ready (more
+# :func:`~skfer.stream_emotions` takes the pipeline to predict with (here
+# the pretrained one); ``batch_frames=1`` gives each frame's result as soon as it is ready (more
 # frames per batch suit files, where throughput matters more than latency).
 # Each result holds the frame, its faces (box, 48x48 crop, detector score),
 # their emotions and probabilities, the time into the video and the
 # latency: seconds from reading the frame to its result.
-from skfer import EMOTIONS, stream_emotions
+from skfer import EMOTIONS, load_pretrained, stream_emotions
 
+model = load_pretrained()
 times, happy, latencies, shown = [], [], [], {}
-for result in stream_emotions(video, batch_frames=1):
+for result in stream_emotions(video, model, batch_frames=1):
     latencies.append(result.latency_s)
     if result.faces:
         times.append(result.time_s)
@@ -91,7 +92,7 @@ plt.show()
 # capture is left open for you to release::
 #
 #     capture = cv2.VideoCapture(0)
-#     for result in stream_emotions(capture):
+#     for result in stream_emotions(capture, model):
 #         for face, emotion in zip(result.faces, result.emotions):
 #             x, y, w, h = face.box
 #             cv2.rectangle(result.frame, (x, y), (x + w, y + h), (0, 160, 0), 2)

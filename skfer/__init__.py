@@ -17,6 +17,7 @@ _LAZY = {
     "Augmentation": ".estimator._augmentation",
     "FERClassifier": ".estimator._classifier",
     "FERPipeline": ".estimator._pipeline",
+    "fit_dataset": ".estimator._fit_dataset",
     "make_fer_pipeline": ".estimator._pipeline",
     "predict_images": ".inference._photos",
     "stream_emotions": ".inference._stream",

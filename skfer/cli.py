@@ -159,7 +159,8 @@ def _predict(args):
 
 
 def _export(args):
-    from .inference._onnx import export_onnx, fer2013_calibration_faces
+    from .experiments import fer2013_calibration_faces
+    from .inference._onnx import export_onnx
 
     calibration = fer2013_calibration_faces(args.data, args.calibration) if args.int8 else None
     path = export_onnx(

@@ -16,7 +16,7 @@ import pytest
 from sklearn.base import clone
 
 from skfer import EMOTIONS, Augmentation, FERClassifier
-from skfer.datasets import fit_dataset
+from skfer import fit_dataset
 from skfer.experiments import CosineSchedule, fp32_peak_gflops, train_fer2013
 
 from .conftest import TINY

@@ -103,7 +103,8 @@ def test_bad_layouts_are_named(tmp_path):
 
 def test_face_folder_dataset_streams_batches_and_trains(folder):
     from skfer import FERClassifier
-    from skfer.datasets import FaceFolderDataset, fit_dataset
+    from skfer import fit_dataset
+    from skfer.datasets import FaceFolderDataset
 
     data = FaceFolderDataset(folder, crop=False, batch_size=3, random_state=0)
     assert len(data) == 3 and data.classes_.tolist() == [3, 4]

@@ -1,6 +1,5 @@
 """predict_images on a real portrait, a face-free photo, a bad file and a generated video."""
 
-import sys
 
 import cv2
 import numpy as np
@@ -151,13 +150,6 @@ def test_folders_are_searched_recursively_for_images_and_videos(counting, photos
 
     assert df["file"].tolist() == [str(nested / "portrait.PNG"), str(video), str(video)]
     assert pd.isna(df["frame"].iloc[0]) and df["frame"].tolist()[1:] == [0, 1]
-
-
-def test_without_pipeline_needs_the_pretrained_one(monkeypatch, photos):
-    monkeypatch.setitem(sys.modules, "skfer.pretrained", None)
-
-    with pytest.raises(ImportError, match="pretrained model is not available"):
-        predict_images(photos)
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,8 @@ def test_the_pretrained_model_says_happy_in_every_decodable_variant(files):
     pytest.importorskip("tensorflow")
     pytest.importorskip("scikeras")
     paths = [files / name for name in DECODABLE.values()] + [files / "clip.avi"]
-    table = predict_images(paths)
+    from skfer import load_pretrained
+
+    table = predict_images(paths, load_pretrained())
     assert set(table["file"]) == set(map(str, paths))
     assert (table.groupby("file")["emotion"].agg(lambda e: set(e)) == {"Happy"}).all(), table[["file", "emotion"]]

@@ -73,7 +73,7 @@ class FERClassifier(KerasClassifier):
     loss. ``get_params(deep=True)`` lists each with its default, so
     ``GridSearchCV`` sweeps them by those names; an unknown one is refused
     by name. ``fit``, ``partial_fit``, warm starts,
-    :func:`skfer.datasets.fit_dataset` and ``skfer train`` all train through
+    :func:`skfer.fit_dataset` and ``skfer train`` all train through
     one routine.
 
     Parameters
@@ -191,7 +191,7 @@ class FERClassifier(KerasClassifier):
     See Also
     --------
     skfer.models.build_dcnn : The Keras builder behind the default network.
-    skfer.datasets.fit_dataset : Train on faces read batch by batch.
+    skfer.fit_dataset : Train on faces read batch by batch.
 
     Examples
     --------

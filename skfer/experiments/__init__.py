@@ -51,7 +51,7 @@ _LAZY = {
     "tta_views": "skfer.inference._tta",
     "resolve_dtype": "skfer.models._inference",
     "PREDICT_BATCH": "skfer.models._inference",
-    "fer2013_calibration_faces": "skfer.inference._onnx",
+    "fer2013_calibration_faces": "skfer.experiments._calibration",
 }
 
 __all__ = sorted(_LAZY)

@@ -137,33 +137,6 @@ def _calibration_faces(estimator, calibration):
     return faces.astype(np.float32)
 
 
-def fer2013_calibration_faces(data=None, n=512):
-    """``n`` FER2013 Training faces spread evenly over the split, to calibrate an 8-bit export.
-
-    Parameters
-    ----------
-    data : str or path-like, default=None
-        FER2013 CSV or its folder, as in :func:`~skfer.datasets.load_fer2013`.
-    n : int, default=512
-        Faces to take.
-
-    Returns
-    -------
-    ndarray of shape (n,)
-        Pixel strings, as ``export_onnx(..., calibration=...)`` takes them
-        for a pipeline.
-
-    Examples
-    --------
-    >>> from skfer.inference._onnx import fer2013_calibration_faces
-    >>> faces = fer2013_calibration_faces(n=64)  # doctest: +SKIP
-    """
-    from ..datasets import load_fer2013
-    from ._engine import calibration_sample
-
-    return calibration_sample(load_fer2013(data, usage="Training").data, n)
-
-
 def _quantize_int8(path, faces, batch_size=64):
     """Rewrite the float32 file at ``path`` with 8-bit weights and activations, calibrated on ``faces``."""
     import tempfile

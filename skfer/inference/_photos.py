@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .._constants import EMOTIONS
-from ..preprocessing import FaceDetector
-from ..preprocessing._faces import _read_bgr, _UnreadableFileError
-from ._stream import _default_pipeline, _EmotionProba, stream_emotions
+from ..preprocessing import FaceDetector, UnreadableFileError, read_bgr
+from ._stream import _EmotionProba, stream_emotions
 
 #: File extensions read as images when searching folders.
 IMAGE_EXTENSIONS = frozenset(
@@ -122,7 +121,7 @@ def _step(path, step, library=f"OpenCV {cv2.__version__}"):
     """Turn any failure of ``step`` on ``path`` (other than an unreadable file) into a :class:`_StepError`."""
     try:
         yield
-    except _UnreadableFileError:
+    except UnreadableFileError:
         raise
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
@@ -130,7 +129,7 @@ def _step(path, step, library=f"OpenCV {cv2.__version__}"):
 
 
 def _predict_image(path, detector, rows):
-    image = _read_bgr(path)
+    image = read_bgr(path)
     with _step(path, "face detection and cropping"):
         faces = detector.find(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
     for index, face in enumerate(faces):
@@ -189,13 +188,13 @@ def _annotate(images, df, annotate_dir):
             n += 1
             out = annotate_dir / f"{path.stem}_{n}{suffix}"
         used.add(out)
-        if not cv2.imwrite(str(out), _draw(_read_bgr(path), faces[faces["file"] == str(path)])):
+        if not cv2.imwrite(str(out), _draw(read_bgr(path), faces[faces["file"] == str(path)])):
             raise OSError(f"Could not write the annotated image {str(out)!r}.")
 
 
 def predict_images(
     paths,
-    pipeline=None,
+    pipeline,
     *,
     detector=None,
     every=1,
@@ -219,13 +218,12 @@ def predict_images(
     paths : str, path-like or list of them
         Image files, video files and folders; folders are searched
         recursively for files with an image or video extension.
-    pipeline : estimator, default=None
+    pipeline : estimator
         A fitted classifier with ``predict_proba`` that takes faces of shape
-        (n, 2304) with pixel values 0-255, e.g. a fitted
-        :func:`~skfer.make_fer_pipeline` or an
+        (n, 2304) with pixel values 0-255, e.g. ``load_pretrained()``, a
+        fitted :func:`~skfer.make_fer_pipeline` or an
         :class:`~skfer.ONNXEmotionPredictor`; its ``classes_`` are labels
-        0-6 or emotion names. If None, the pretrained pipeline from
-        ``skfer.pretrained.load_pretrained()``.
+        0-6 or emotion names.
     detector : FaceDetector, default=None
         Finds and crops the faces; ``FaceDetector()`` if None.
     every : int, default=1
@@ -285,7 +283,6 @@ def predict_images(
     for name, value in {"every": every, "batch_size": batch_size}.items():
         if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    pipeline = _default_pipeline() if pipeline is None else pipeline
     detector = (FaceDetector() if detector is None else detector).fit()
     files = _expand(paths)
     if not files:
@@ -300,10 +297,10 @@ def predict_images(
             else:
                 n_faces = _predict_image(path, detector, rows)
                 images.append(path)
-        except (_UnreadableFileError, _StepError) as exc:
+        except (UnreadableFileError, _StepError) as exc:
             errors.append({"file": str(path), "error": str(exc)})
             if all_files:
-                rows.add_status(path, UNREADABLE if isinstance(exc, _UnreadableFileError) else FAILED)
+                rows.add_status(path, UNREADABLE if isinstance(exc, UnreadableFileError) else FAILED)
         else:
             total_faces += n_faces
             if n_faces == 0:

@@ -13,20 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, validate_param
 
 from .._constants import EMOTIONS, N_PIXELS
 from .._labels import emotion_names
-from ..preprocessing import FaceDetector
-from ..preprocessing._faces import _UnreadableFileError
-
-
-def _default_pipeline():
-    try:
-        from ..pretrained import load_pretrained
-    except ImportError:
-        raise ImportError(
-            "No pipeline was given and skfer's pretrained model is not available "
-            "(skfer.pretrained.load_pretrained). Pass a fitted pipeline that takes (n, 2304) "
-            "faces with pixel values 0-255, e.g. make_fer_pipeline() fitted on FER2013."
-        ) from None
-    return load_pretrained()
+from ..preprocessing import FaceDetector, UnreadableFileError
 
 
 class _EmotionProba:
@@ -75,8 +62,8 @@ class FrameEmotions(NamedTuple):
     Examples
     --------
     >>> import numpy as np
-    >>> from skfer import stream_emotions
-    >>> result = next(stream_emotions([np.zeros((48, 48), np.uint8)], fps=25))  # doctest: +SKIP
+    >>> from skfer import load_pretrained, stream_emotions
+    >>> result = next(stream_emotions([np.zeros((48, 48), np.uint8)], load_pretrained(), fps=25))  # doctest: +SKIP
     >>> result.index, result.time_s, len(result.faces), result.proba.shape  # doctest: +SKIP
     (0, 0.0, 1, (1, 7))
     """
@@ -97,11 +84,11 @@ def _capture_frames(capture, every, name, is_file):
         if index % every == 0:
             ok, image = capture.retrieve()
             if not ok:
-                raise _UnreadableFileError(f"Frame {index} of {name} cannot be decoded.")
+                raise UnreadableFileError(f"Frame {index} of {name} cannot be decoded.")
             yield index, image
         index += 1
     if index == 0 and is_file:
-        raise _UnreadableFileError(_not_a_video(name))
+        raise UnreadableFileError(_not_a_video(name))
 
 
 def _not_a_video(name):
@@ -122,7 +109,7 @@ def _source(frames, every, fps):
         return pairs, fps, False, lambda: None
     if not frames.isOpened():
         release()
-        raise _UnreadableFileError(
+        raise UnreadableFileError(
             _not_a_video(name) if is_file else "The capture is not open (no such camera?)."
         )
     if fps is None and is_file:
@@ -178,7 +165,7 @@ def _stream(frames, proba_of, detector, every, batch_frames, fps):
     },
     prefer_skip_nested_validation=True,
 )
-def stream_emotions(frames, pipeline=None, *, detector=None, every=1, batch_frames=1, fps=None):
+def stream_emotions(frames, pipeline, *, detector=None, every=1, batch_frames=1, fps=None):
     """Yield the faces and emotions of each frame of a webcam, a video or a list of images.
 
     Frames are read one at a time, their faces found by ``detector`` and
@@ -197,11 +184,11 @@ def stream_emotions(frames, pipeline=None, *, detector=None, every=1, batch_fram
         (H, W, 3) or RGBA (H, W, 4) arrays, uint8 or float in [0, 1]. Frames
         from captures and files are BGR, OpenCV's order, and converted
         accordingly; arrays are taken to be RGB.
-    pipeline : estimator, default=None
+    pipeline : estimator
         A fitted classifier with ``predict_proba`` that takes faces of shape
         (n, 2304) with pixel values 0-255, such as
-        :func:`~skfer.pretrained.load_pretrained`'s pipeline (the default) or
-        an :class:`~skfer.ONNXEmotionPredictor`; its ``classes_`` are labels
+        :func:`~skfer.pretrained.load_pretrained`'s pipeline or an
+        :class:`~skfer.ONNXEmotionPredictor`; its ``classes_`` are labels
         0-6 or emotion names.
     detector : FaceDetector, default=None
         Finds and crops the faces; ``FaceDetector()`` if None.
@@ -236,8 +223,8 @@ def stream_emotions(frames, pipeline=None, *, detector=None, every=1, batch_fram
     A webcam loop (press q to stop):
 
     >>> import cv2
-    >>> from skfer import stream_emotions
-    >>> for result in stream_emotions(cv2.VideoCapture(0)):  # doctest: +SKIP
+    >>> from skfer import load_pretrained, stream_emotions
+    >>> for result in stream_emotions(cv2.VideoCapture(0), load_pretrained()):  # doctest: +SKIP
     ...     for face, emotion in zip(result.faces, result.emotions):
     ...         x, y, w, h = face.box
     ...         cv2.rectangle(result.frame, (x, y), (x + w, y + h), (0, 160, 0), 2)
@@ -259,7 +246,7 @@ def stream_emotions(frames, pipeline=None, *, detector=None, every=1, batch_fram
     2 0.2 ['Happy']
     """
     if isinstance(frames, (str, PathLike)) and not Path(frames).is_file():
-        raise _UnreadableFileError(f"Video file {str(frames)!r} does not exist.")
-    proba_of = _EmotionProba(_default_pipeline() if pipeline is None else pipeline)
+        raise UnreadableFileError(f"Video file {str(frames)!r} does not exist.")
+    proba_of = _EmotionProba(pipeline)
     detector = (FaceDetector() if detector is None else detector).fit()
     return _stream(frames, proba_of, detector, every, batch_frames, fps)

@@ -85,18 +85,49 @@ def _haar_cascade():
     return cascade
 
 
-class _UnreadableFileError(ValueError):
-    """A file that does not exist or that OpenCV cannot decode."""
+class UnreadableFileError(ValueError):
+    """A file that does not exist or that OpenCV cannot decode; the message names it.
+
+    Examples
+    --------
+    >>> from skfer.preprocessing import UnreadableFileError
+    >>> issubclass(UnreadableFileError, ValueError)
+    True
+    """
 
 
-def _read_bgr(path):
-    """Read an image file as 8-bit BGR (OpenCV's channel order), or raise naming it."""
+def read_bgr(path):
+    """Read an image file as 8-bit BGR (OpenCV's channel order), or raise naming it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The image file.
+
+    Returns
+    -------
+    ndarray of shape (height, width, 3)
+        The image, uint8, in BGR order.
+
+    Raises
+    ------
+    UnreadableFileError
+        If the file does not exist or is not an image OpenCV can decode.
+
+    Examples
+    --------
+    >>> from skfer.preprocessing import read_bgr
+    >>> read_bgr("no-such-photo.jpg")
+    Traceback (most recent call last):
+    ...
+    skfer.preprocessing._faces.UnreadableFileError: Image file 'no-such-photo.jpg' does not exist.
+    """
     path = Path(path)
     if not path.is_file():
-        raise _UnreadableFileError(f"Image file {str(path)!r} does not exist.")
+        raise UnreadableFileError(f"Image file {str(path)!r} does not exist.")
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
-        raise _UnreadableFileError(f"File {str(path)!r} is not an image OpenCV can read.")
+        raise UnreadableFileError(f"File {str(path)!r} is not an image OpenCV can read.")
     return image
 
 
@@ -343,7 +374,7 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         for index, item in enumerate(_items(X)):
             name = _name(item, index)
             if isinstance(item, (str, PathLike)):
-                item = cv2.cvtColor(_read_bgr(item), cv2.COLOR_BGR2GRAY)
+                item = cv2.cvtColor(read_bgr(item), cv2.COLOR_BGR2GRAY)
             found = self._find(_to_gray(item, f"Image {index}"), index, name)
             if not found:
                 warnings.warn(f"No face found in {name!r}.", UserWarning, stacklevel=2)

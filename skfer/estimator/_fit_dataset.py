@@ -4,7 +4,7 @@ import numpy as np
 
 import warnings
 
-from ..estimator._training import DatasetData, encode_validation, fit_options, train
+from ._training import DatasetData, encode_validation, fit_options, train
 
 
 def fit_dataset(classifier, dataset, *, validation_data=None):
@@ -48,7 +48,8 @@ def fit_dataset(classifier, dataset, *, validation_data=None):
     --------
     >>> import tempfile, pathlib, cv2, numpy as np
     >>> from skfer import FERClassifier
-    >>> from skfer.datasets import FaceFolderDataset, fit_dataset
+    >>> from skfer import fit_dataset
+    >>> from skfer.datasets import FaceFolderDataset
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> for emotion in ("happy", "sad"):
     ...     (root / emotion).mkdir()
