@@ -113,7 +113,7 @@ def _warns_nothing(action, *args):
 @pytest.mark.parametrize("method", ["scale", "standardize"])
 def test_normalizer_warns_on_faces_already_scaled(faces, method):
     X = faces[0]
-    norm = PixelNormalizer(method=method).fit(X)
+    norm = PixelNormalizer(method=method, check_range="warn").fit(X)
     message = r"expects pixel values 0-255, but 60 of 60 faces in X have no value above 1 \(row 0"
     with pytest.warns(UserWarning, match=message + r".*look already scaled to \[0, 1\]"):
         norm.transform(X / 255)
@@ -125,19 +125,21 @@ def test_normalizer_warns_on_faces_already_scaled(faces, method):
 
 def test_scale_normalizer_checks_the_faces_it_is_fitted_on(faces):
     with pytest.raises(ValueError, match="look already scaled"):
-        PixelNormalizer(check_range="raise").fit(faces[0] / 255)
+        PixelNormalizer().fit(faces[0] / 255)  # refused by default: it would answer wrongly
     with pytest.warns(UserWarning, match="look already scaled"):
-        PixelNormalizer().fit_transform(faces[0] / 255)
+        PixelNormalizer(check_range="warn").fit_transform(faces[0] / 255)
 
 
-def test_normalizer_fitted_on_scaled_faces_warns_on_raw_pixels(faces):
+def test_normalizer_fitted_on_scaled_faces_refuses_raw_pixels(faces):
     X = faces[0]
     norm = PixelNormalizer(method="standardize").fit(X / 255)
     assert norm.input_range_ == "0-1"
     _warns_nothing(norm.transform, X[:5] / 255)
     message = r"fitted on values within \[0, 1\].*60 of 60 faces in X have values above 1 \(row 0"
-    with pytest.warns(UserWarning, match=message + r".*look like raw pixel values 0-255"):
+    with pytest.raises(ValueError, match=message + r".*look like raw pixel values 0-255"):
         norm.transform(X)
+    with pytest.warns(UserWarning, match=message):
+        norm.set_params(check_range="warn").transform(X)
 
 
 def test_normalizer_range_check_spares_dark_and_black_faces():

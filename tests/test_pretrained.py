@@ -38,10 +38,20 @@ def test_pixel_strings_give_the_same_answers_as_arrays(model, generated):
     np.testing.assert_allclose(model.predict_proba(strings), model.predict_proba(generated), rtol=1e-5)
 
 
-def test_warns_on_faces_already_scaled_to_0_1(model, generated):
-    # Such faces would all come out as one emotion; the pipeline says why instead.
-    with pytest.warns(UserWarning, match=r"8 of 8 faces in X have no value above 1.*already scaled"):
+def test_refuses_faces_already_scaled_to_0_1(model, generated):
+    # Such faces would all come out as one emotion; the pipeline refuses them and says why.
+    with pytest.raises(ValueError, match=r"8 of 8 faces in X have no value above 1.*already scaled"):
         model.predict(generated / 255)
+
+
+def test_a_rounding_error_outside_0_255_is_clipped_and_real_out_of_range_values_refused(model, generated):
+    faces = generated.reshape(len(generated), -1).astype(np.float32)
+    rounded = faces.copy()
+    rounded[0, 0], rounded[1, 5] = 255.00002, -1e-4  # a resize in float32 leaves such values
+    np.testing.assert_allclose(model.predict_proba(rounded), model.predict_proba(np.clip(rounded, 0, 255)))
+    faces[2, 7] = 300.0
+    with pytest.raises(ValueError, match="row 2 has the value 300.0 at pixel 7"):
+        model.predict(faces)
 
 
 def test_loads_the_same_model_every_time(model, generated):

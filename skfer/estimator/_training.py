@@ -406,30 +406,34 @@ def warm_start(estimator, X, y):
 
     The network is built again, so that changed augmentation, dropout or
     ``train_dtype`` take effect, with a fresh optimizer, and takes every
-    layer's weights from the fitted network. If ``y`` holds other classes
-    than ``classes_``, the new network is for them and its output layer
-    starts untrained. Parameters that shape the weights cannot change.
+    layer's weights from the fitted network. ``classes_`` become the labels
+    ``y`` holds: emotion names for the emotions of a network fitted on
+    FER2013's integers keep its output layer (each unit moved to its name's
+    place). If ``y`` holds other classes than ``classes_``, the new network
+    is for them and its output layer starts untrained. Parameters that shape
+    the weights cannot change.
     """
-    y = align_labels(y, estimator.classes_)
-    new = np.unique(np.asarray(y))
-    previous = estimator.model_
-    same_classes = set(new.tolist()) == set(estimator.classes_.tolist())
-    if same_classes:
-        X, y = estimator._check_faces(X, y, reset=False)
-        estimator.model_ = build_network(estimator, estimator.n_classes_)
-    else:
+    previous, previous_classes = estimator.model_, estimator.classes_
+    new = np.unique(np.asarray(align_labels(y, previous_classes)))
+    same_classes = set(new.tolist()) == set(previous_classes.tolist())
+    if not same_classes:
         warnings.warn(
             f"warm_start: y holds the classes {new.tolist()}, the fitted network "
-            f"{estimator.classes_.tolist()}; the output layer is replaced by a new, untrained "
+            f"{previous_classes.tolist()}; the output layer is replaced by a new, untrained "
             "one for the new classes (the rest of the network keeps its weights).",
             UserWarning,
             stacklevel=4,
         )
-        X, y = estimator._setup(X, y)
+    fitted = {name: value for name, value in vars(estimator).items() if name.endswith("_")}
+    X, y = estimator._setup(X, y)  # classes_ in the labels y holds: names stay names
+    units = None
+    if same_classes:  # the same emotions, perhaps written otherwise: each class keeps its unit
+        was = previous_classes.tolist()
+        units = [was.index(c) for c in align_labels(estimator.classes_, previous_classes).tolist()]
     try:
-        transfer_body(previous, estimator.model_, with_output=same_classes)
+        transfer_body(previous, estimator.model_, output_units=units)
     except ValueError as error:
-        estimator.model_ = previous
+        vars(estimator).update(fitted)  # the fitted classifier as it was
         raise ValueError(
             f"warm_start: the current parameters build a network whose weights differ from the fitted "
             f"one's ({error}) Parameters that shape the weights (architecture, architecture__*, "

@@ -73,11 +73,15 @@ def freeze_blocks(model, n_blocks):
     return changed
 
 
-def transfer_body(source, target, *, with_output=False):
-    """Copy every layer's weights from ``source`` to ``target``, the output layer's only ``with_output``.
+def transfer_body(source, target, *, output_units=None):
+    """Copy every layer's weights from ``source`` to ``target``; the output layer's only with ``output_units``.
 
     Layers are matched by name; layers without weights (augmentation,
     dropout) need no match, so ``target`` may augment differently.
+    ``output_units`` lists, for each output unit of ``target``, the unit of
+    ``source`` it takes (the same classes, perhaps in another order, as
+    when labels change from integers to emotion names); None leaves the
+    output layer as ``target`` has it.
 
     Raises
     ------
@@ -95,7 +99,13 @@ def transfer_body(source, target, *, with_output=False):
     >>> transfer_body(old, new)
     >>> bool(np.array_equal(old.get_layer("conv1_1").get_weights()[0], new.get_layer("conv1_1").get_weights()[0]))
     True
+    >>> again = build_dcnn(7)
+    >>> transfer_body(old, again, output_units=[6, 5, 4, 3, 2, 1, 0])
+    >>> bool(np.array_equal(old.get_layer("emotion").get_weights()[1][::-1], again.get_layer("emotion").get_weights()[1]))
+    True
     """
+    with_output = output_units is not None
+
     def weighted(model):
         return {layer.name: layer for layer in model.layers
                 if layer.weights and (with_output or layer.name != OUTPUT_LAYER)}
@@ -111,4 +121,6 @@ def transfer_body(source, target, *, with_output=False):
         had, has = [w.shape for w in weights], [tuple(w.shape) for w in layer.weights]
         if had != has:
             raise ValueError(f"Layer {name!r} has weights of shapes {has} in the new network, {had} in the fitted one.")
+        if name == OUTPUT_LAYER:
+            weights = [w[..., list(output_units)] for w in weights]
         layer.set_weights(weights)

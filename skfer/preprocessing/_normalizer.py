@@ -20,14 +20,15 @@ class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``"standardize"`` subtracts the mean and divides by the standard
         deviation of all pixels seen in ``fit`` (one scalar each, as is usual
         for images, so every pixel is treated alike).
-    check_range : {"warn", "raise", "ignore"}, default="warn"
+    check_range : {"raise", "warn", "ignore"}, default="raise"
         What to do when faces do not look like the values this step expects
         (see ``input_range_``): faces given pixel values 0-255 with no value
         above 1 look already scaled to [0, 1]; faces with values above 1,
         given to a step fitted on faces within [0, 1], look unscaled. Either
-        mistake would otherwise give wrong predictions silently. ``"warn"``
-        issues a UserWarning, ``"raise"`` a ValueError, naming how many faces
-        and the first one. All-black faces (all zeros) never count.
+        mistake would give wrong predictions, so by default they are refused
+        with a ValueError naming how many faces and the first one;
+        ``"warn"`` issues a UserWarning instead. All-black faces (all zeros)
+        never count.
 
     Attributes
     ----------
@@ -69,7 +70,7 @@ class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "check_range": [StrOptions({"warn", "raise", "ignore"})],
     }
 
-    def __init__(self, method="scale", check_range="warn"):
+    def __init__(self, method="scale", check_range="raise"):
         self.method = method
         self.check_range = check_range
 

@@ -157,6 +157,11 @@ def check_pixel_strings(strings):
         pass
 
 
+#: How far outside 0-255 a value may lie and still count as a pixel (clipped): less than
+#: half a gray level, as float arithmetic (a resize in float32) leaves at the ends.
+ROUNDING = 0.5
+
+
 def _check_numeric(X):
     try:
         X = np.asarray(X, dtype=np.float32)
@@ -175,13 +180,15 @@ def _check_numeric(X):
             f"or (n, {IMAGE_SIZE}, {IMAGE_SIZE}, 1); got {X.shape}."
         )
     X = X.reshape(len(X), N_PIXELS)
-    bad = (X < 0) | (X > PIXEL_MAX)
+    bad = (X < -ROUNDING) | (X > PIXEL_MAX + ROUNDING)
     if bad.any():
         row, col = divmod(int(np.argmax(bad)), N_PIXELS)
         raise ValueError(
             f"Face at row {row} has the value {X[row, col]} at pixel {col}; pixel values "
             f"must be within 0-{int(PIXEL_MAX)}."
         )
+    if X.min() < 0 or X.max() > PIXEL_MAX:  # a rounding error (a resize in float32, say)
+        X = np.clip(X, 0, PIXEL_MAX)
     return X
 
 
