@@ -43,14 +43,14 @@ def _interrupted(args):
     )
 
 
-def _read_pipeline(path):
-    """A fitted pipeline from a joblib file, or an error naming the file and what it expected."""
+_EXPECTED_MODEL = "a fitted pipeline saved with joblib, such as the pipeline.joblib 'skfer train' writes"
+
+
+def _check_model_path(path, expected=_EXPECTED_MODEL):
+    """Refuse a model path that does not exist or holds only a Keras network, naming it."""
     from pathlib import Path
 
-    import joblib
-
     path = Path(path)
-    expected = "a fitted pipeline saved with joblib, such as the pipeline.joblib 'skfer train' writes"
     if path.suffix == ".keras":
         raise ValueError(
             f"{str(path)!r} holds only the Keras network, without the pixel preprocessing and "
@@ -58,6 +58,15 @@ def _read_pipeline(path):
         )
     if not path.is_file():
         raise ValueError(f"Model file {str(path)!r} does not exist; expected {expected}.")
+    return path
+
+
+def _read_pipeline(path):
+    """A fitted pipeline from a joblib file, or an error naming the file and what it expected."""
+    import joblib
+
+    path = _check_model_path(path)
+    expected = _EXPECTED_MODEL
     try:
         return joblib.load(path)
     except Exception as error:
@@ -313,6 +322,7 @@ def main(argv=None):
     os.environ.setdefault("MPLBACKEND", "Agg")
     args = build_parser().parse_args(argv)
     try:
+        _check_paths(args)  # before the heavy imports: a wrong path is refused at once
         if args.command != "predict" or not str(args.model or "").endswith(".onnx"):
             _import_keras_quietly()
         args.run(args)
@@ -326,6 +336,19 @@ def main(argv=None):
         print("(run with --debug for the full traceback)", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_paths(args):
+    """Refuse a missing data file or model file, naming it, before anything heavy is imported."""
+    from .datasets import find_fer2013
+
+    model = getattr(args, "model", None)
+    if model is not None and not str(model).endswith(".onnx"):
+        _check_model_path(model)
+    elif model is not None:
+        _check_model_path(model, "an ONNX file written by skfer export")
+    if args.command in ("train", "evaluate"):
+        find_fer2013(args.data)
 
 
 def _import_keras_quietly():

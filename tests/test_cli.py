@@ -190,7 +190,7 @@ def test_import_skfer_loads_no_keras_or_tensorflow():
     assert out.stdout.split() == ["False", "False"]
 
 
-def test_model_files_that_are_not_pipelines_get_one_line_naming_them(tmp_path):
+def test_model_files_that_are_not_pipelines_get_one_line_naming_them(tmp_path, fer_dir):
     (tmp_path / "model.keras").write_bytes(b"PK")
     run = _skfer("evaluate", str(tmp_path / "model.keras"))
     assert run.returncode == 1
@@ -198,10 +198,10 @@ def test_model_files_that_are_not_pipelines_get_one_line_naming_them(tmp_path):
     assert "Traceback" not in run.stderr and len(run.stderr.splitlines()) == 2
 
     (tmp_path / "pipeline.joblib").write_bytes(b"\x80\x04truncated")
-    run = _skfer("evaluate", str(tmp_path / "pipeline.joblib"))
+    run = _skfer("evaluate", str(tmp_path / "pipeline.joblib"), "--data", str(fer_dir))
     assert run.returncode == 1 and "Could not read the model file" in run.stderr
     assert str(tmp_path / "pipeline.joblib") in run.stderr
-    debug = _skfer("--debug", "evaluate", str(tmp_path / "pipeline.joblib"))
+    debug = _skfer("--debug", "evaluate", str(tmp_path / "pipeline.joblib"), "--data", str(fer_dir))
     assert "Traceback" in debug.stderr
 
 
@@ -259,3 +259,19 @@ def test_predict_output_dash_means_standard_output(capsys, tmp_path, monkeypatch
     _write_table(pd.DataFrame({"file": ["a.png"], "Happy": [0.91234]}), "-")
     assert capsys.readouterr().out.splitlines() == ["file,Happy", "a.png,0.9123"]
     assert not (tmp_path / "-").exists()
+
+
+def test_missing_data_or_model_is_refused_before_keras_is_imported(tmp_path):
+    # A fresh interpreter: the check must come before the heavy imports.
+    out = tmp_path / "run"
+    code = (
+        "import sys; from skfer.cli import main; code = main(sys.argv[1:]); "
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules, 'imported'; sys.exit(code)"
+    )
+    for args in (["train", "--data", str(tmp_path / "nonexistent"), "--output", str(out)],
+                 ["evaluate", str(tmp_path / "missing.joblib"), "--data", str(tmp_path / "nonexistent")],
+                 ["predict", "photo.jpg", "--model", str(tmp_path / "missing.joblib")]):
+        run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+        assert run.returncode == 1, run.stderr
+        assert "nonexistent" in run.stderr or "missing.joblib" in run.stderr
+    assert not out.exists()  # no output folder, no stray lock

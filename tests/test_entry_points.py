@@ -227,9 +227,9 @@ def test_skfer_train_opens_with_whether_it_resumes_and_closes_with_its_speed(dat
         assert "of this CPU's estimated FP32 peak" in first[1]
     memory = json.loads((tmp_path / "run" / "metrics.json").read_text())["peak_memory_mb"]
     assert memory > 100 and f"peak memory {memory:,.0f} MB" in first[1]  # TensorFlow alone takes more
-    assert "a finished run (2 epochs)" in opening()[0]
+    assert "holds the checkpoint of a finished run: it is resumed if this same command wrote it" in opening()[0]
     state_file = tmp_path / "run" / "checkpoint" / "state.json"
     state = json.loads(state_file.read_text())
     state.update(finished=False, epoch=1, history={k: v[:1] for k, v in state["history"].items()})
     state_file.write_text(json.dumps(state))
-    assert "after epoch 1" in opening()[0]
+    assert "a run stopped after epoch 1" in opening()[0]

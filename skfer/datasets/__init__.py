@@ -1,13 +1,13 @@
 """Dataset loaders."""
 
-from ._fer2013 import get_data_home, load_fer2013
+from ._fer2013 import find_fer2013, get_data_home, load_fer2013
 from ._image_folder import load_image_folder
 
 #: Names whose modules import Keras, loaded on first use so that importing
 #: the loaders does not start a deep learning backend.
 _KERAS_NAMES = {"FaceFolderDataset": "_face_dataset"}
 
-__all__ = ["FaceFolderDataset", "get_data_home", "load_fer2013", "load_image_folder"]
+__all__ = ["FaceFolderDataset", "find_fer2013", "get_data_home", "load_fer2013", "load_image_folder"]
 
 
 def __getattr__(name):

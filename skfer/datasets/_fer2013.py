@@ -64,8 +64,33 @@ def get_data_home(data_home=None):
     return Path(data_home).expanduser()
 
 
-def _find_csv(path):
-    """Resolve ``path`` (a file, a folder or None) to one FER2013 CSV file."""
+def find_fer2013(path=None):
+    """The FER2013 CSV file ``load_fer2013(path)`` would read, without reading it.
+
+    Parameters
+    ----------
+    path : str or path-like, default=None
+        A CSV file, a folder holding one ``fer2013*.csv`` or
+        ``fer2013*.csv.gz``, or None for :func:`get_data_home`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is none; the message names where it looked.
+
+    Examples
+    --------
+    >>> from skfer.datasets import find_fer2013
+    >>> find_fer2013("/nonexistent")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: No FER2013 CSV file (fer2013*.csv or fer2013*.csv.gz) at /nonexistent. ...
+    """
     folder = get_data_home(path)
     if path is not None and folder.is_file():
         return folder
@@ -190,7 +215,7 @@ def load_fer2013(path=None, *, usage=None, return_X_y=False, as_frame=False):
     >>> val.data.shape, val.target_names[3]  # doctest: +SKIP
     ((3589,), 'Happy')
     """
-    csv = _find_csv(path)
+    csv = find_fer2013(path)
     frame = pd.read_csv(csv, dtype={"pixels": object, "Usage": object})
     target = _check_frame(frame, csv)
     mask = _select_usage(usage, frame, csv)

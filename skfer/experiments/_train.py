@@ -34,9 +34,9 @@ def _start_or_resume(checkpoint_dir, restart):
     state = None if restart else read_state(checkpoint_dir)
     if state is None:
         return "a new run"
-    if state["finished"]:
-        return f"a finished run ({state['epoch']} epochs) is loaded from {checkpoint_dir}"
-    return f"resuming {checkpoint_dir} after epoch {state['epoch']}"
+    done = "a finished run" if state["finished"] else f"a run stopped after epoch {state['epoch']}"
+    return (f"{checkpoint_dir} holds the checkpoint of {done}: it is resumed if this same command "
+            "wrote it, else the run stops and names what differs")
 
 
 def epoch_summary(history):
@@ -200,18 +200,18 @@ def train_fer2013(
     >>> pipe = train_fer2013("skfer-output", epochs=2, subset=500)  # doctest: +SKIP
     """
     output_dir = Path(output_dir)
+    # The data first: a missing file stops the run before the output folder exists.
+    train, val = load_fer2013(data, usage="Training"), load_fer2013(data, usage="PublicTest")
     with FolderLock(output_dir):  # a second run on the folder is refused while this one lives
         return _train_held(
-            output_dir, data=data, recipe=recipe, epochs=epochs, subset=subset,
+            output_dir, train=train, val=val, recipe=recipe, epochs=epochs, subset=subset,
             random_state=random_state, verbose=verbose, restart=restart, report_dir=report_dir,
             extra=extra, **params,
         )
 
 
-def _train_held(output_dir, *, data, recipe, epochs, subset, random_state, verbose, restart, report_dir,
-                extra, **params):
-    train = load_fer2013(data, usage="Training")
-    val = load_fer2013(data, usage="PublicTest")
+def _train_held(output_dir, *, train, val, recipe, epochs, subset, random_state, verbose, restart,
+                report_dir, extra, **params):
     X, y = _subset(train, subset, random_state)
     X_val, y_val = _subset(val, None if subset is None else max(subset // 4, 50), random_state)
     recipe_params, recipe_epochs = _recipe(recipe)
