@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import validate_params
+from .._validation import validate_params
 
 from .._constants import EMOTIONS, IMAGE_SIZE, N_PIXELS
 from ..preprocessing import FaceDetector
@@ -152,7 +152,6 @@ def skipped_summary(skipped, total, where):
         "n_jobs": [Integral, None],
         "return_X_y": ["boolean"],
     },
-    prefer_skip_nested_validation=True,
 )
 def load_image_folder(
     path, *, classes=None, crop=True, detector=None, n_jobs=None, return_X_y=False

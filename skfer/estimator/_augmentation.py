@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
+from .._validation import Interval, check_params
 
 from .._constants import IMAGE_SIZE
 from ..models import FaceCrop, RandomErasing, RandomPhotometric, augmentation_layers
@@ -77,7 +77,7 @@ class Augmentation(BaseEstimator):
 
     def check(self):
         """Raise a ValueError naming the first setting out of its range; return ``self``."""
-        self._validate_params()
+        check_params(self.get_params(deep=False), self._parameter_constraints, type(self).__name__)
         return self
 
     def layers(self, seed=None):

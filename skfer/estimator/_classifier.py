@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._labels import align_labels
 from ..inference._engine import INT8, check_engine_packages
+from .._validation import check_params
 from ..inference._routine import batch_size_of, make_predictor, probabilities, renew_predictor
 from ..models._inference import PREDICT_DTYPES
 from ._augmentation import Augmentation
@@ -269,7 +270,7 @@ class FERClassifier(KerasClassifier):
     # building and training are skfer's own (skfer.estimator._network, ._training).
 
     def _check_params(self):
-        self._validate_params()
+        check_params(self.get_params(deep=False), PARAMETER_CONSTRAINTS, type(self).__name__)
         check_routed(self)
         if self.predict_dtype == INT8:
             check_engine_packages()

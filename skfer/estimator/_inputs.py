@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import keras
 import numpy as np
 from scipy.sparse import issparse
-from sklearn.utils._param_validation import Interval, StrOptions
+from .._validation import Interval, Options
 
 from .._constants import IMAGE_SIZE, N_PIXELS
 from .._labels import align_labels
@@ -21,30 +21,30 @@ from ._routing import ROUTING_PREFIXES
 
 #: FERClassifier's ``_parameter_constraints``, in the order of its parameters.
 PARAMETER_CONSTRAINTS = {
-    "architecture": [StrOptions(set(ARCHITECTURES))],
+    "architecture": [Options(set(ARCHITECTURES))],
     "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
     "augmentation": [type, Augmentation, keras.layers.Layer, None],
     "loss": [str, type, keras.losses.Loss],
     "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-    "class_weight": [dict, StrOptions({"balanced"}), None],
+    "class_weight": [dict, Options({"balanced"}), None],
     "optimizer": [str, type, keras.optimizers.Optimizer],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left"), None],
-    "lr_schedule": [StrOptions(set(LR_SCHEDULES)), None],
+    "lr_schedule": [Options(set(LR_SCHEDULES)), None],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "epochs": [Interval(Integral, 1, None, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "callbacks": [list, tuple, dict, type, keras.callbacks.Callback, None],
-    "verbose": [StrOptions({"auto"}), Interval(Integral, 0, 2, closed="both"), "boolean"],
+    "verbose": [Options({"auto"}), Interval(Integral, 0, 2, closed="both"), "boolean"],
     "random_state": ["random_state"],
-    "train_dtype": [StrOptions(set(DTYPES))],
+    "train_dtype": [Options(set(DTYPES))],
     "warm_start": ["boolean"],
     "freeze_blocks": [Interval(Integral, 0, None, closed="left")],
     "checkpoint_dir": [str, os.PathLike, None],
-    "resume": ["boolean", StrOptions({"if_matching"})],
-    "predict_dtype": [StrOptions({*PREDICT_DTYPES, INT8})],
-    "tta": [StrOptions(set(TTA)), None],
+    "resume": ["boolean", Options({"if_matching"})],
+    "predict_dtype": [Options({*PREDICT_DTYPES, INT8})],
+    "tta": [Options(set(TTA)), None],
 }
 
 #: Keywords ``fit`` takes for one fit (``partial_fit`` all but ``epochs``), also as routed ``fit__*``.

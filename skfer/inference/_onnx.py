@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from .._validation import Interval, Options, check_params, validate_params
 from sklearn.utils.validation import check_is_fitted
 
 from .._constants import IMAGE_SIZE, N_PIXELS
@@ -192,10 +192,9 @@ def _quantize_int8(path, faces, batch_size=64):
         "estimator": "no_validation",
         "path": [str, PathLike],
         "opset": [Interval(Integral, 13, None, closed="left"), None],
-        "quantize": [StrOptions({"int8"}), None],
+        "quantize": [Options({"int8"}), None],
         "calibration": ["array-like", None],
     },
-    prefer_skip_nested_validation=True,
 )
 def export_onnx(estimator, path, *, opset=None, quantize=None, calibration=None):
     """Write a fitted pipeline's or FERClassifier's network to an ONNX file.
@@ -365,7 +364,7 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
         ValueError
             If the file does not exist or was not written by :func:`export_onnx`.
         """
-        self._validate_params()
+        check_params(self.get_params(deep=False), self._parameter_constraints, type(self).__name__)
         ort = _require("onnxruntime", "ONNXEmotionPredictor")
         path = Path(self.path)
         if not path.is_file():

@@ -9,7 +9,7 @@ views into the ONNX file.
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import validate_parameter_constraints
+from .._validation import check_params
 from sklearn.utils.validation import check_is_fitted
 
 from ..models import crop_size
@@ -72,11 +72,8 @@ def current_predictor(estimator):
     calibrated on the fit's faces): without one for ``model_``, this raises.
     """
     names = ("predict_dtype", "tta")
-    validate_parameter_constraints(
-        {name: estimator._parameter_constraints[name] for name in names},
-        {name: getattr(estimator, name) for name in names},
-        caller_name=type(estimator).__name__,
-    )
+    check_params({name: getattr(estimator, name) for name in names}, estimator._parameter_constraints,
+                 type(estimator).__name__)
     dtype = resolve_dtype(estimator.predict_dtype)
     source = getattr(estimator, "_predictor_source", (None, None, None))
     predictor = getattr(estimator, "predictor_", None)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from .._validation import HasMethods, Interval, validate_params
 
 from .._constants import EMOTIONS, N_PIXELS
 from .._labels import emotion_names
@@ -163,7 +163,6 @@ def _stream(frames, proba_of, detector, every, batch_frames, fps):
         "batch_frames": [Interval(Integral, 1, None, closed="left")],
         "fps": [Interval(Real, 0, None, closed="neither"), None],
     },
-    prefer_skip_nested_validation=True,
 )
 def stream_emotions(frames, pipeline, *, detector=None, every=1, batch_frames=1, fps=None):
     """Yield the faces and emotions of each frame of a webcam, a video or a list of images.

@@ -3,19 +3,18 @@
 import contextlib
 
 import joblib
-from sklearn.utils._param_validation import StrOptions, validate_params
+from .._validation import Options, validate_params
 
 BACKENDS = ("dask", "ray")
 
 
 @validate_params(
     {
-        "backend": [StrOptions(set(BACKENDS))],
+        "backend": [Options(set(BACKENDS))],
         "n_jobs": [int, None],
         "client": "no_validation",
         "gpu_memory_growth": ["boolean"],
     },
-    prefer_skip_nested_validation=True,
 )
 @contextlib.contextmanager
 def parallel_config(backend, *, n_jobs=None, client=None, gpu_memory_growth=True, **backend_params):

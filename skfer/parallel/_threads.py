@@ -3,7 +3,7 @@
 import os
 from numbers import Integral
 
-from sklearn.utils._param_validation import Interval, validate_params
+from .._validation import Interval, validate_params
 
 #: Variables read once, when a process first starts TensorFlow's runtime or an
 #: OpenMP/BLAS library: TensorFlow's own pool sizes, then the math libraries'.
@@ -20,7 +20,6 @@ _GPU_GROWTH = {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCA
 
 @validate_params(
     {"n_threads": [Interval(Integral, 1, None, closed="left")], "gpu_memory_growth": ["boolean"]},
-    prefer_skip_nested_validation=True,
 )
 def worker_environment(n_threads, *, gpu_memory_growth=True):
     """Environment variables that limit a worker process's Keras to ``n_threads`` cores.

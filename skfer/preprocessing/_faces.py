@@ -10,7 +10,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from .._validation import Interval, Options, check_params
 
 from .._constants import IMAGE_SIZE, N_PIXELS, PIXEL_MAX
 from ._blazeface import KEYPOINTS, MODEL_DIR, BlazeFace
@@ -298,7 +298,7 @@ class FaceDetector(TransformerMixin, BaseEstimator):
     KEYPOINTS = KEYPOINTS
 
     _parameter_constraints = {
-        "detector": [StrOptions({"blazeface", "haar"}), callable],
+        "detector": [Options({"blazeface", "haar"}), callable],
         "min_confidence": [Interval(Real, 0, 1, closed="both")],
         "align": ["boolean"],
         "tiles": [Interval(Integral, 1, None, closed="left")],
@@ -347,7 +347,7 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         self : FaceDetector
             The detector.
         """
-        self._validate_params()
+        check_params(self.get_params(deep=False), self._parameter_constraints, type(self).__name__)
         return self
 
     def detect(self, X):
@@ -369,7 +369,7 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         ValueError
             Naming the file or image that could not be read or is not an image.
         """
-        self._validate_params()
+        check_params(self.get_params(deep=False), self._parameter_constraints, type(self).__name__)
         faces = []
         for index, item in enumerate(_items(X)):
             name = _name(item, index)
@@ -395,7 +395,7 @@ class FaceDetector(TransformerMixin, BaseEstimator):
             The faces, the largest first, with ``source`` 0 and name
             ``"image 0"``.
         """
-        self._validate_params()
+        check_params(self.get_params(deep=False), self._parameter_constraints, type(self).__name__)
         return self._find(_to_gray(image), 0, _name(image, 0))
 
     def _find(self, gray, source, name):

@@ -3,8 +3,8 @@
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from .._validation import Options, check_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._constants import PIXEL_MAX
@@ -66,15 +66,14 @@ class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "method": [StrOptions({"scale", "standardize"})],
-        "check_range": [StrOptions({"warn", "raise", "ignore"})],
+        "method": [Options({"scale", "standardize"})],
+        "check_range": [Options({"warn", "raise", "ignore"})],
     }
 
     def __init__(self, method="scale", check_range="raise"):
         self.method = method
         self.check_range = check_range
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the offset and scale.
 
@@ -90,6 +89,7 @@ class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : PixelNormalizer
             The fitted normalizer.
         """
+        check_params(self.get_params(deep=False), self._parameter_constraints, type(self).__name__)
         X = validate_data(self, X, dtype=[np.float32, np.float64])
         if self.method == "scale":
             self.mean_, self.scale_ = np.float64(0.0), np.float64(PIXEL_MAX)

@@ -187,7 +187,7 @@ def _check_numeric(X):
             f"Face at row {row} has the value {X[row, col]} at pixel {col}; pixel values "
             f"must be within 0-{int(PIXEL_MAX)}."
         )
-    if X.min() < 0 or X.max() > PIXEL_MAX:  # a rounding error (a resize in float32, say)
+    if X.size and (X.min() < 0 or X.max() > PIXEL_MAX):  # a rounding error (a resize in float32, say)
         X = np.clip(X, 0, PIXEL_MAX)
     return X
 
