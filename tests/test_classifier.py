@@ -372,3 +372,15 @@ def test_prediction_keywords_keep_tta_and_others_are_refused_by_name(faces):
         clf.predict_proba(X / 255, steps=2)
     with pytest.raises(ValueError, match="batch_size must be a positive integer; got 0"):
         clf.predict(X / 255, batch_size=0)
+
+
+def test_a_network_with_branches_refuses_bfloat16_prediction_by_name(faces):
+    X, y = faces
+    # 44-pixel crops: a 2-stage ResNet on whole 48x48 faces crashes inside TensorFlow 2.21 on an
+    # AVX-512 CPU (a segmentation fault in the training step, not skfer's code).
+    clf = FERClassifier(architecture="resnet", architecture__filters=(4, 8), epochs=1, random_state=0)
+    clf.fit(X / 255, y)
+    with pytest.raises(ValueError, match="predict_dtype='bfloat16' needs a network that is one chain"):
+        clf.set_params(predict_dtype="bfloat16").predict(X / 255)
+    auto = clf.set_params(predict_dtype="auto").predict_proba(X / 255)  # float32 for a ResNet
+    np.testing.assert_allclose(auto, clf.set_params(predict_dtype="float32").predict_proba(X / 255))

@@ -29,7 +29,7 @@ def make_predictor(estimator):
     if dtype == INT8:
         estimator.predictor_ = getattr(estimator, "engine_", None)
     else:
-        estimator.predictor_ = inference_model(estimator.model_, dtype)
+        estimator.predictor_ = inference_model(estimator.model_, estimator.predict_dtype)
     estimator._predictor_source = (estimator.predictor_, estimator.model_, dtype)
 
 
@@ -93,7 +93,7 @@ def current_predictor(estimator):
         )
     if predictor is not None and source == (predictor, estimator.model_, dtype):
         return predictor
-    return inference_model(estimator.model_, dtype)
+    return inference_model(estimator.model_, estimator.predict_dtype)
 
 
 def batch_size_of(kwargs, method):

@@ -116,10 +116,8 @@ class _Reused(keras.layers.Layer):
 
 
 def _is_chain(model):
-    """Whether every layer feeds only the next one (the DCNN and VGG builders)."""
-    return all(len(layer._inbound_nodes) <= 1 for layer in model.layers) and all(
-        len(node.parent_nodes) <= 1 for layer in model.layers for node in layer._inbound_nodes
-    )
+    """Whether every layer feeds only the next one (the DCNN and VGG builders), not a network with merges (a ResNet)."""
+    return not any(isinstance(layer.input, (list, tuple)) for layer in model.layers[1:])
 
 
 def inference_model(model, dtype="float32"):
@@ -130,7 +128,8 @@ def inference_model(model, dtype="float32"):
     inference, are left out. The graph shares ``model``'s variables instead
     of copying them, so it predicts with whatever weights ``model`` holds
     now, after any fit or ``set_weights``. Networks that are not a single
-    chain of layers (a ResNet) are returned as they are.
+    chain of layers (a ResNet) are returned as they are: they predict in
+    float32 (``"auto"`` included), and ``"bfloat16"`` is refused for them.
 
     Parameters
     ----------
@@ -149,6 +148,11 @@ def inference_model(model, dtype="float32"):
     keras.Model
         The prediction graph, same input and output shapes as ``model``.
 
+    Raises
+    ------
+    ValueError
+        For ``dtype="bfloat16"`` and a network that is not a chain.
+
     Examples
     --------
     >>> import numpy as np
@@ -160,9 +164,15 @@ def inference_model(model, dtype="float32"):
     >>> bool(np.allclose(fast.predict_on_batch(faces), model.predict_on_batch(faces), atol=1e-5))
     True
     """
-    policy = check_dtype(dtype)
     if not _is_chain(model):
+        if dtype == "bfloat16":
+            raise ValueError(
+                f"predict_dtype='bfloat16' needs a network that is one chain of layers, and "
+                f"{model.name!r} has branches that merge (a ResNet): it predicts in float32. "
+                "Use predict_dtype='float32' or 'int8'."
+            )
         return model
+    policy = check_dtype(resolve_dtype(dtype))
     layers = [layer for layer in model.layers[1:] if not isinstance(layer, _TRAINING_ONLY)]
     x = inputs = keras.Input(shape=model.input_shape[1:], name=model.layers[0].name)
     i = 0
