@@ -81,6 +81,7 @@ def report(out):
         f"({cpu['cpu_count']} cores; flags {', '.join(cpu['cpu_flags']) or 'none of note'}); "
         "chance is 25% (always Happy).",
         "",
+        *([f"Note: {out['note']}", ""] if out.get("note") else []),
     ]
     if "quick" in out:
         quick = out["quick"]
@@ -101,8 +102,10 @@ def main(argv=None):
     parser.add_argument("--data", default=os.environ.get("SKFER_DATA", DEFAULT_DATA))
     parser.add_argument("--only", choices=["quick", "sweep"], help="run one check (default: both)")
     parser.add_argument("--output", type=Path, default=RESULTS / "readme_checks.json")
+    parser.add_argument("--note", help="circumstances of the run, recorded with it (e.g. other work beside it)")
     args = parser.parse_args(argv)
-    out = {"date": datetime.date.today().isoformat(), "machine": machine(), "versions": versions("tensorflow")}
+    out = {"date": datetime.date.today().isoformat(), "machine": machine(), "versions": versions("tensorflow"),
+           **({"note": args.note} if args.note else {})}
     if args.only in (None, "quick"):
         out["quick"] = quick_check(args.data)
     if args.only in (None, "sweep"):
