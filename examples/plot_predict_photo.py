@@ -61,13 +61,14 @@ print(df[["face", "x", "y", "w", "h", "emotion", *EMOTIONS]].round(2).to_string(
 # %%
 # What the model sees
 # -------------------
-# The detector can also be used on its own, on image arrays; ``faces_``
-# keeps where each face was and its 48x48 crop.
+# The detector can also be used on its own, on image arrays: ``crop`` gives
+# the rows a fitted pipeline takes and, for each, where the face was and
+# its 48x48 crop.
 from skfer.preprocessing import FaceDetector
 
 detector = FaceDetector()
-X = detector.fit_transform([photo])
-print(X.shape, detector.faces_[0].box)
+X, faces = detector.crop([photo])
+print(X.shape, faces[0].box)
 
 # %%
 # Draw the face and its emotions
@@ -87,7 +88,7 @@ label = f"{face.emotion} {proba.max():.0%}"
 ax_photo.text(face.x, face.y - 8, label, color="white",
               bbox={"facecolor": "green", "edgecolor": "none", "pad": 2})
 ax_photo.set_title("Photo and detected face")
-ax_face.imshow(detector.faces_[0].image, cmap="gray", vmin=0, vmax=255)
+ax_face.imshow(faces[0].image, cmap="gray", vmin=0, vmax=255)
 ax_face.set_title("Model input (48x48)")
 for ax in (ax_photo, ax_face):
     ax.set_axis_off()

@@ -44,15 +44,21 @@ def test_finds_the_astronauts_face(astronaut):
     assert (faces[0].source, faces[0].name) == (0, "image 0")
 
 
-def test_transform_gives_one_row_per_face_described_by_faces_(astronaut, coffee):
+def test_crop_gives_one_row_per_face_and_the_face_of_each_row(astronaut, coffee):
     detector = FaceDetector()
     with pytest.warns(UserWarning, match="No face found in 'image 0'"):
-        X = detector.fit_transform([coffee, astronaut])
+        X, faces = detector.crop([coffee, astronaut])
 
     assert X.shape == (1, 2304) and X.dtype == np.float32
     assert 0 <= X.min() and X.max() <= 255
-    assert [face.source for face in detector.faces_] == [1]
-    np.testing.assert_array_equal(X[0], detector.faces_[0].image.ravel())
+    assert [face.source for face in faces] == [1]
+    np.testing.assert_array_equal(X[0], faces[0].image.ravel())
+    assert not [name for name in vars(detector) if name.endswith("_")]  # it keeps nothing of the images
+
+
+def test_the_detector_stays_outside_pipelines():
+    # An image gives any number of faces; a Pipeline's steps keep one row per input.
+    assert not hasattr(FaceDetector(), "fit") and not hasattr(FaceDetector(), "transform")
 
 
 def test_reads_photo_files_by_path(astronaut, tmp_path):
@@ -69,9 +75,9 @@ def test_photo_without_face_gives_no_row_and_a_warning_naming_it(coffee, tmp_pat
     path = _png(tmp_path / "coffee.png", coffee)
 
     with pytest.warns(UserWarning, match="No face found in .*coffee.png"):
-        X = FaceDetector().transform([path])
+        X, faces = FaceDetector().crop([path])
 
-    assert X.shape == (0, 2304)
+    assert X.shape == (0, 2304) and faces == []
 
 
 def test_rgba_and_gray_photos_give_the_same_face(astronaut):
@@ -95,10 +101,10 @@ def test_48x48_faces_pass_through_without_detection(tmp_path):
         raise AssertionError("the detector ran on a 48x48 face")
 
     detector = FaceDetector(detector=must_not_run)
-    X = detector.transform(faces)
+    X, found = detector.crop(faces)
 
     np.testing.assert_array_equal(X, faces.reshape(2, -1))
-    assert [face.box for face in detector.faces_] == [(0, 0, 48, 48)] * 2
+    assert [face.box for face in found] == [(0, 0, 48, 48)] * 2
     np.testing.assert_array_equal(detector.detect([path])[0].image, faces[0])
 
 
@@ -107,9 +113,9 @@ def test_non_image_file_raises_naming_it(tmp_path):
     notes.write_text("not a photo")
 
     with pytest.raises(ValueError, match="notes.txt.*not an image"):
-        FaceDetector().transform([notes])
+        FaceDetector().crop([notes])
     with pytest.raises(ValueError, match="missing.jpg.*does not exist"):
-        FaceDetector().transform([tmp_path / "missing.jpg"])
+        FaceDetector().detect([tmp_path / "missing.jpg"])
 
 
 def test_callable_detector_gets_gray_uint8_and_its_boxes_are_cropped_with_margin():
@@ -166,14 +172,15 @@ def test_bad_images_raise_naming_them(X, match):
 
 
 def test_invalid_parameters_raise():
+    image = [np.zeros((60, 60), np.uint8)]
     with pytest.raises(ValueError, match="margin"):
-        FaceDetector(margin=-0.1).fit()
+        FaceDetector(margin=-0.1).detect(image)
     with pytest.raises(ValueError, match="min_confidence"):
-        FaceDetector(min_confidence=1.5).fit()
+        FaceDetector(min_confidence=1.5).detect(image)
     with pytest.raises(ValueError, match="align"):
-        FaceDetector(align="yes").fit()
+        FaceDetector(align="yes").detect(image)
     with pytest.raises(ValueError, match="detector"):
-        FaceDetector(detector="dlib").transform([np.zeros((60, 60), np.uint8)])
+        FaceDetector(detector="dlib").crop(image)
 
 
 def _rotated(image, angle, centre):

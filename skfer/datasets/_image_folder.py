@@ -129,7 +129,7 @@ def as_detector(crop, detector):
     """The validated FaceDetector that crops faces, or None when images are faces."""
     if not crop:
         return None
-    return (FaceDetector() if detector is None else detector).fit()
+    return FaceDetector() if detector is None else detector
 
 
 def skipped_summary(skipped, total, where):

@@ -98,7 +98,7 @@ def grouped_defaults(estimator):
     (3, 10)
     """
     out = {}
-    if estimator.architecture in ARCHITECTURES:
+    if isinstance(estimator.architecture, str) and estimator.architecture in ARCHITECTURES:
         out.update({f"architecture__{k}": v for k, v in architecture_settings(estimator.architecture).items()})
     augmentation = estimator.augmentation
     if augmentation is Augmentation or isinstance(augmentation, Augmentation):

@@ -294,6 +294,11 @@ def array_data(estimator, X, y, sample_weight, batch_size):
             raise ValueError("sample_weight is 0 for every face: there is nothing to train on.")
         kept = sample_weight != 0
         X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
+        if len(np.unique(y)) < 2:
+            raise ValueError(
+                f"sample_weight leaves faces of one class only ({np.unique(y).tolist()}) with a weight "
+                "above 0: FERClassifier needs at least 2 classes to learn from."
+            )
     X, y = estimator.feature_encoder_.transform(X), estimator.target_encoder_.transform(y)
     return ArrayData(X, y, sample_weight, batch_size, seed_from(estimator.random_state))
 

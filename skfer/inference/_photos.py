@@ -283,7 +283,7 @@ def predict_images(
     for name, value in {"every": every, "batch_size": batch_size}.items():
         if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    detector = (FaceDetector() if detector is None else detector).fit()
+    detector = FaceDetector() if detector is None else detector
     files = _expand(paths)
     if not files:
         raise ValueError(f"No image or video file found in {paths!r}.")

@@ -158,7 +158,7 @@ def _stream(frames, proba_of, detector, every, batch_frames, fps):
     {
         "frames": "no_validation",
         "pipeline": [HasMethods(["predict_proba"]), None],
-        "detector": [HasMethods(["fit", "find"]), None],
+        "detector": [HasMethods(["find"]), None],
         "every": [Interval(Integral, 1, None, closed="left")],
         "batch_frames": [Interval(Integral, 1, None, closed="left")],
         "fps": [Interval(Real, 0, None, closed="neither"), None],
@@ -247,5 +247,5 @@ def stream_emotions(frames, pipeline, *, detector=None, every=1, batch_frames=1,
     if isinstance(frames, (str, PathLike)) and not Path(frames).is_file():
         raise UnreadableFileError(f"Video file {str(frames)!r} does not exist.")
     proba_of = _EmotionProba(pipeline)
-    detector = (FaceDetector() if detector is None else detector).fit()
+    detector = FaceDetector() if detector is None else detector
     return _stream(frames, proba_of, detector, every, batch_frames, fps)

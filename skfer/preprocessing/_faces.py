@@ -9,10 +9,10 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from .._validation import Interval, Options, check_params
+from sklearn.base import BaseEstimator
 
 from .._constants import IMAGE_SIZE, N_PIXELS, PIXEL_MAX
+from .._validation import Interval, Options, check_params
 from ._blazeface import KEYPOINTS, MODEL_DIR, BlazeFace
 
 _HAAR_FILE = "haarcascade_frontalface_default.xml"
@@ -190,7 +190,7 @@ def _items(X):
     return list(X)
 
 
-class FaceDetector(TransformerMixin, BaseEstimator):
+class FaceDetector(BaseEstimator):
     """Find faces in photos and turn each into a 48x48 FER2013-style face.
 
     Each image is converted to grayscale and searched for faces. Each face
@@ -207,9 +207,11 @@ class FaceDetector(TransformerMixin, BaseEstimator):
     already 48x48 are taken to be one face and pass through undetected.
 
     An image with no face gives no row and a ``UserWarning`` naming it.
-    Because the number of rows changes, use the detector in front of a
-    fitted pipeline (``pipe.predict(detector.transform(photos))``) rather
-    than inside one that is fitted on labels. Nothing is learned in ``fit``.
+    Because an image gives any number of faces, the detector is the step
+    before a pipeline, not a step of one (a Pipeline's steps keep one row
+    per input): ``rows, faces = detector.crop(photos)`` then
+    ``pipe.predict(rows)``, or :func:`~skfer.predict_images`, which does
+    both for files. It learns nothing, so it has no ``fit``.
 
     Parameters
     ----------
@@ -265,13 +267,6 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         Keep at most this many faces per image, the largest first (1 for
         the largest face only); all if None.
 
-    Attributes
-    ----------
-    faces_ : list of Face
-        The faces found by the last call to :meth:`transform`, in the order
-        of its rows: the index and name of their image, their box, crop,
-        score and keypoints.
-
     See Also
     --------
     PixelNormalizer : Scale the pixel values of the faces.
@@ -283,12 +278,10 @@ class FaceDetector(TransformerMixin, BaseEstimator):
     >>> from skfer.preprocessing import FaceDetector
     >>> photo = np.zeros((120, 160, 3), dtype=np.uint8)
     >>> detector = FaceDetector(detector=lambda gray: [(40, 20, 60, 60)], margin=0.0)
-    >>> X = detector.fit_transform([photo])
-    >>> X.shape, X.dtype
-    ((1, 2304), dtype('float32'))
-    >>> detector.faces_[0].box
-    (40, 20, 60, 60)
-    >>> FaceDetector().transform(np.zeros((2, 48, 48))).shape
+    >>> rows, faces = detector.crop([photo])
+    >>> rows.shape, rows.dtype, faces[0].box
+    ((1, 2304), dtype('float32'), (40, 20, 60, 60))
+    >>> FaceDetector().crop(np.zeros((2, 48, 48)))[0].shape
     (2, 2304)
     >>> FaceDetector.KEYPOINTS[:2]
     ('right_eye', 'left_eye')
@@ -331,24 +324,6 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         self.min_size = min_size
         self.margin = margin
         self.max_faces = max_faces
-
-    def fit(self, X=None, y=None):
-        """Check the parameters; nothing is learned.
-
-        Parameters
-        ----------
-        X : None
-            Ignored.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : FaceDetector
-            The detector.
-        """
-        check_params(self.get_params(deep=False), self._parameter_constraints, type(self).__name__)
-        return self
 
     def detect(self, X):
         """Find the faces in each image.
@@ -418,8 +393,8 @@ class FaceDetector(TransformerMixin, BaseEstimator):
             )
         return faces
 
-    def transform(self, X):
-        """Return the faces of all images as rows of 2304 pixel values.
+    def crop(self, X):
+        """The faces of all images as rows of 2304 pixel values, and the faces they are.
 
         Parameters
         ----------
@@ -428,13 +403,18 @@ class FaceDetector(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_faces, 2304), dtype float32
-            One 48x48 face per row, values 0-255; ``faces_`` describes the rows.
+        rows : ndarray of shape (n_faces, 2304), dtype float32
+            One 48x48 face per row, values 0-255: what a fitted pipeline's
+            ``predict`` takes.
+        faces : list of Face
+            What each row is: the index and name of its image, its box,
+            score and keypoints.
         """
-        self.faces_ = self.detect(X)
-        if not self.faces_:
-            return np.empty((0, N_PIXELS), dtype=np.float32)
-        return np.stack([face.image.reshape(N_PIXELS) for face in self.faces_]).astype(np.float32)
+        faces = self.detect(X)
+        rows = np.empty((len(faces), N_PIXELS), dtype=np.float32)
+        for row, face in zip(rows, faces):
+            row[:] = face.image.reshape(N_PIXELS)
+        return rows, faces
 
     def _model(self):
         """The callable detector; the built-in ones are loaded once per instance."""
@@ -522,11 +502,3 @@ class FaceDetector(TransformerMixin, BaseEstimator):
         side = math.ceil(side * scale)
         shift = np.float32([[1, 0, -round(x - side / 2)], [0, 1, -round(y - side / 2)]])  # whole pixels
         return cv2.warpAffine(context, shift, (side, side), borderMode=cv2.BORDER_REPLICATE)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
