@@ -97,7 +97,7 @@ class OneCycleSchedule(EpochSchedule):
     >>> from skfer.estimator._callbacks import OneCycleSchedule
     >>> schedule = OneCycleSchedule(0.1, epochs=10)
     >>> [round(schedule.rate(epoch), 4) for epoch in (0, 3, 9)]
-    [0.004, 0.1, 0.0049]
+    [0.004, 0.1, 0.005]
     """
 
     def rate(self, epoch):

@@ -117,7 +117,7 @@ def fingerprint(estimator, n_samples, sha256, epochs=None):
     >>> import numpy as np
     >>> from skfer import FERClassifier
     >>> from skfer.estimator._checkpoint import fingerprint
-    >>> clf = FERClassifier()
+    >>> clf = FERClassifier(lr_schedule="plateau")
     >>> clf.classes_ = np.array([0, 1])
     >>> print_ = fingerprint(clf, 4, "0" * 64)
     >>> print_["n_samples"], "epochs" in print_["params"], "dropout" in print_["params"]

@@ -19,10 +19,10 @@ loads no TensorFlow):
 
 Examples
 --------
->>> from skfer.experiments import DEFAULT_RECIPE, recipe
->>> params, epochs = recipe(DEFAULT_RECIPE)
+>>> from skfer.experiments import recipe
+>>> params, epochs = recipe("seed")
 >>> params["lr_schedule"], epochs
-('cosine', 40)
+('plateau', 100)
 """
 
 import importlib
