@@ -29,6 +29,7 @@ _LAZY = {
     "PixelNormalizer": ".preprocessing",
     "PixelStringTransformer": ".preprocessing",
     "load_pretrained": ".pretrained",
+    "load_pretrained_onnx": ".pretrained",
     "load_model": ".models",
     "MulticlassROCDisplay": ".reporting",
     "TrainingHistoryDisplay": ".reporting",

@@ -99,10 +99,10 @@ def _print_metrics(output_dir):
 
 def _load_classifier(model):
     """A fitted pipeline from joblib, an ONNXEmotionPredictor for .onnx files, or the pretrained one."""
-    if model is None:
-        from .pretrained import load_pretrained
+    if model is None:  # the shipped model's 8-bit engine: no TensorFlow to import
+        from .pretrained import load_pretrained_onnx
 
-        return load_pretrained()
+        return load_pretrained_onnx()
     if str(model).lower().endswith(".onnx"):
         from .inference._onnx import ONNXEmotionPredictor
 
@@ -323,7 +323,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         _check_paths(args)  # before the heavy imports: a wrong path is refused at once
-        if args.command != "predict" or not str(args.model or "").endswith(".onnx"):
+        # skfer predict with the shipped model or an ONNX file runs on ONNX Runtime alone.
+        if not (args.command == "predict" and str(args.model or ".onnx").endswith(".onnx")):
             _import_keras_quietly()
         args.run(args)
     except KeyboardInterrupt:

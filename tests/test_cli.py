@@ -275,3 +275,18 @@ def test_missing_data_or_model_is_refused_before_keras_is_imported(tmp_path):
         assert run.returncode == 1, run.stderr
         assert "nonexistent" in run.stderr or "missing.joblib" in run.stderr
     assert not out.exists()  # no output folder, no stray lock
+
+
+def test_predict_with_the_shipped_model_does_not_import_tensorflow(tmp_path):
+    import cv2
+    from skimage import data
+
+    photo = tmp_path / "astronaut.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    code = (
+        "import sys; from skfer.cli import main; code = main(sys.argv[1:]); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'imported'; sys.exit(code)"
+    )
+    run = subprocess.run([sys.executable, "-c", code, "predict", str(photo), "-q"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert ",Happy," in run.stdout  # the same engine load_pretrained() predicts with

@@ -85,3 +85,14 @@ def test_unknown_names_are_refused_and_no_ensemble_is_shipped():
     for name in ("best", "ensemble"):
         with pytest.raises(ValueError, match=rf"Unknown pretrained model '{name}'; choose one of \['crop_cosine'"):
             load_pretrained(name)
+
+
+def test_the_onnx_model_answers_as_the_default_path_without_tensorflow(model, generated):
+    import subprocess
+    import sys
+
+    from skfer.pretrained import load_pretrained_onnx
+
+    np.testing.assert_array_equal(load_pretrained_onnx().predict_proba(generated), model.predict_proba(generated))
+    code = "import sys; from skfer import load_pretrained_onnx; load_pretrained_onnx(); assert 'keras' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

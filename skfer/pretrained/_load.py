@@ -1,7 +1,5 @@
 """Load the FER2013 models shipped inside skfer, ready to predict, offline."""
 
-import hashlib
-import json
 from importlib import resources
 
 import numpy as np
@@ -12,58 +10,11 @@ from ..estimator._pipeline import make_fer_pipeline
 from ..inference._engine import INT8, Int8Engine, weights_fingerprint
 from ..models._dcnn import OUTPUT_LAYER
 from ..models._inference import PREDICT_DTYPES
-
-#: Model card (JSON) of each shipped model, by name.
-MODELS = {
-    "flip_shift": "fer2013_dcnn.json",
-    "crop_cosine": "fer2013_crop_cosine.json",
-    "crop_cosine_k3_relu": "fer2013_crop_cosine_k3_relu.json",
-    "crop_cosine_k3_relu_40ep": "fer2013_crop_cosine_k3_relu_40ep.json",
-}
-#: The model ``load_pretrained()`` returns: the shipped single model with the
-#: best PublicTest accuracy as it predicts by default
-#: (``benchmarks/results/tta_pretrained.json``; its card has the figures).
-DEFAULT_MODEL = "crop_cosine_k3_relu"
-#: Metadata key of a shipped int8 engine: the SHA-256 of the weights file it was made from.
-WEIGHTS_SHA256 = "skfer.weights_sha256"
-
-
-def read_card(name):
-    """Model ``name``'s card: its parameters, weights file, classes and figures.
-
-    Examples
-    --------
-    >>> from skfer.pretrained._load import read_card
-    >>> read_card("crop_cosine")["weights"]
-    'fer2013_crop_cosine.weights.h5'
-    """
-    return json.loads(_file(MODELS[name]).read_text("utf-8"))
-
-
-def _file(name):
-    return resources.files(__package__).joinpath(name)
-
-
-def engine_file(card):
-    """The file name of the int8 engine shipped for the model of ``card`` (``benchmarks/pretrained_int8.py`` writes it).
-
-    Examples
-    --------
-    >>> from skfer.pretrained._load import engine_file, read_card
-    >>> engine_file(read_card("crop_cosine"))
-    'fer2013_crop_cosine.int8.onnx'
-    """
-    return card["weights"].replace(".weights.h5", ".int8.onnx")
-
-
-def weights_sha256(card):
-    """SHA-256 of the weights file shipped for the model of ``card``."""
-    return hashlib.sha256(_file(card["weights"]).read_bytes()).hexdigest()
-
+from ._cards import DEFAULT_MODEL, MODELS, WEIGHTS_SHA256, engine_file, read_card, shipped_file, weights_sha256
 
 def _shipped_engine(card):
     """The int8 engine of the model of ``card``, checked to be made from the weights shipped beside it."""
-    engine = Int8Engine(_file(engine_file(card)).read_bytes())
+    engine = Int8Engine(shipped_file(engine_file(card)).read_bytes())
     if engine.metadata.get(WEIGHTS_SHA256) != weights_sha256(card):
         raise RuntimeError(
             f"skfer/pretrained/{engine_file(card)} was not made from {card['weights']}; "
@@ -77,14 +28,15 @@ def pipeline_from_card(card, predict_dtype=INT8):
 
     Examples
     --------
-    >>> from skfer.pretrained._load import pipeline_from_card, read_card
+    >>> from skfer.pretrained._load import pipeline_from_card
+    >>> from skfer.pretrained._cards import read_card
     >>> pipeline_from_card(read_card("crop_cosine"), "float32")[-1].predict_dtype
     'float32'
     """
     classifier = FERClassifier(**{**card["classifier_params"], "predict_dtype": "float32"})
     blank = np.zeros((len(EMOTIONS), N_PIXELS), dtype=np.float32)
     classifier.initialize(blank, np.arange(len(EMOTIONS)))
-    with resources.as_file(_file(card["weights"])) as weights:
+    with resources.as_file(shipped_file(card["weights"])) as weights:
         classifier.model_.load_weights(weights)
     # The output units were trained in the order ``output_classes``; move them
     # to FER2013's label order.
