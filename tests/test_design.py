@@ -6,7 +6,7 @@ from pathlib import Path
 SKFER = Path(__file__).resolve().parents[1] / "skfer"
 
 #: The top-level modules that hold facts; every package may import them.
-FACTS = {"_constants", "_labels", "_files", "_progress", "_hardware"}
+FACTS = {"_constants", "_labels", "_files", "_progress", "_hardware", "_validation"}
 
 #: Package -> the packages it may import (DESIGN.md's table).
 ALLOWED = {
