@@ -132,6 +132,7 @@ def test_predict_lists_every_file_with_a_status_in_clean_json(onnx_model, photos
         (str(files[0]), "ok"), (str(files[1]), "no face"), (str(files[2]), "unreadable")
     ]
     assert rows[1]["emotion"] is None and rows[2]["Happy"] is None
+    assert "broken.png" in rows[2]["reason"] and rows[0]["reason"] == ""  # the reason, in the file itself
     probabilities = [rows[0][name] for name in ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")]
     assert sum(probabilities) == pytest.approx(1, abs=1e-3)
     assert all(round(p, 4) == p for p in probabilities)

@@ -68,7 +68,7 @@ def test_predicts_the_astronauts_face_and_annotates_the_photos(pipeline, photos,
     keypoints = [f"{name}_{axis}" for name in FaceDetector.KEYPOINTS for axis in "xy"]
     assert list(df.columns) == [
         "file", "frame", "time_s", "face", "x", "y", "w", "h", "score", *keypoints,
-        "emotion", *EMOTIONS, "status",
+        "emotion", *EMOTIONS, "status", "reason",
     ]
     assert len(df) == 1
     row = df.iloc[0]
@@ -125,6 +125,8 @@ def test_all_files_gives_face_less_and_unreadable_files_a_status_row(counting, p
 
     assert df["file"].tolist() == [str(path) for path in files]
     assert df["status"].tolist() == ["no face", "ok", "unreadable"]
+    assert "found no face" in df.loc[0, "reason"] and df.loc[1, "reason"] == ""
+    assert "notes.txt" in df.loc[2, "reason"] and "not an image" in df.loc[2, "reason"]
     assert df.loc[[0, 2], ["face", "x", "emotion", "Happy"]].isna().all().all()
     assert df.loc[1, "emotion"] == "Happy"
 

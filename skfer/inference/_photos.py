@@ -76,9 +76,9 @@ class _Rows:
         self.places.extend(places)
         self.probas.append(proba)
 
-    def add_status(self, path, status):
-        """A row for a file without faces; rows stay in the order of the files."""
-        self.statuses.append((len(self.places), str(path), status))
+    def add_status(self, path, status, reason):
+        """A row for a file without faces, with the reason; rows stay in the order of the files."""
+        self.statuses.append((len(self.places), str(path), status, reason))
 
     def flush(self):
         if self.pending:
@@ -98,10 +98,11 @@ class _Rows:
         df = pd.DataFrame(self.places, columns=_PLACE)
         df["emotion"] = np.asarray(EMOTIONS, dtype=object)[proba.argmax(axis=1)]
         df = pd.concat([df, pd.DataFrame(proba, columns=list(EMOTIONS))], axis=1)
-        df["status"] = "ok"
+        df["status"], df["reason"] = "ok", ""
         if self.statuses:
-            at, files, statuses = zip(*self.statuses)
-            extra = pd.DataFrame({"file": files, "status": statuses}, index=np.asarray(at) - 0.5)
+            at, files, statuses, reasons = zip(*self.statuses)
+            extra = pd.DataFrame({"file": files, "status": statuses, "reason": reasons},
+                                 index=np.asarray(at) - 0.5)
             df = pd.concat([df, extra]).sort_index(kind="stable").reset_index(drop=True)
         return df.astype(_PLACE_DTYPES)
 
@@ -241,8 +242,8 @@ def predict_images(
         face"`` for files read without finding one, ``"unreadable"`` for
         files that do not exist or cannot be decoded, ``"failed"`` for files
         on which an outside library failed (face detection, cropping, or a
-        video's frames), with the other columns empty; the file's entry in
-        ``df.attrs["errors"]`` names the step and the library's version.
+        video's frames), with the other columns empty and ``reason`` saying
+        why (the step, the library and its message for a failure).
 
     Returns
     -------
@@ -255,8 +256,8 @@ def predict_images(
         ``right_eye_y`` and so on for ``FaceDetector.KEYPOINTS`` (NaN for
         detectors without them), the predicted ``emotion``, one probability
         column per emotion in :data:`skfer.EMOTIONS` (0 for emotions the
-        pipeline does not know) and ``status`` (``"ok"``), in the order of
-        the files. ``df.attrs["errors"]`` lists the skipped files as
+        pipeline does not know), ``status`` (``"ok"``) and ``reason``
+        (empty for faces), in the order of the files. ``df.attrs["errors"]`` lists the skipped files as
         ``{"file": ..., "error": ...}`` dicts and ``df.attrs["no_face"]`` the
         files read without finding a face.
 
@@ -300,13 +301,13 @@ def predict_images(
         except (UnreadableFileError, _StepError) as exc:
             errors.append({"file": str(path), "error": str(exc)})
             if all_files:
-                rows.add_status(path, UNREADABLE if isinstance(exc, UnreadableFileError) else FAILED)
+                rows.add_status(path, UNREADABLE if isinstance(exc, UnreadableFileError) else FAILED, str(exc))
         else:
             total_faces += n_faces
             if n_faces == 0:
                 no_face.append(str(path))
                 if all_files:
-                    rows.add_status(path, NO_FACE)
+                    rows.add_status(path, NO_FACE, f"the detector found no face ({detector!r})")
         if progress is not None:
             progress(done, len(files), str(path), total_faces)
     df = rows.result()
