@@ -25,6 +25,7 @@ AMD EPYC Zen 5 with nothing else running
 # %%
 # The faces and the search
 # ------------------------
+import os
 import time
 
 import matplotlib.pyplot as plt
@@ -37,7 +38,9 @@ from skfer import FERClassifier, load_fer2013, make_fer_pipeline
 from skfer.parallel import parallel_config
 
 fer = load_fer2013(usage="Training")
-X, y = fer.data[:1000], fer.target[:1000]
+QUICK = os.environ.get("SKFER_EXAMPLES") == "quick"  # a smaller run: how CI runs the gallery
+n = 300 if QUICK else 1000
+X, y = fer.data[:n], fer.target[:n]
 
 
 def make_search():

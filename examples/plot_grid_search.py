@@ -16,6 +16,8 @@ are low because the fits are short; the table is the point.
 # %%
 # The pipeline and the grid
 # -------------------------
+import os
+
 import pandas as pd
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -23,13 +25,14 @@ from sklearn.pipeline import make_pipeline
 from skfer import FERClassifier, PixelNormalizer, PixelStringTransformer, load_fer2013
 
 train = load_fer2013(usage="Training")
+QUICK = os.environ.get("SKFER_EXAMPLES") == "quick"  # a smaller run: how CI runs the gallery
 X, _, y, _ = train_test_split(
-    train.data, train.target, train_size=2000, stratify=train.target, random_state=0
+    train.data, train.target, train_size=400 if QUICK else 2000, stratify=train.target, random_state=0
 )
 pipe = make_pipeline(
     PixelStringTransformer(),
     PixelNormalizer(),
-    FERClassifier(architecture__filters=(16, 32, 64), architecture__dense_units=64, epochs=2,
+    FERClassifier(architecture__filters=(16, 32, 64), architecture__dense_units=64, epochs=1 if QUICK else 2,
                   augmentation=None, batch_size=64, random_state=0),
 )
 grid = {"ferclassifier__optimizer": ["adam", "nadam"], "ferclassifier__dropout": [0.3, 0.5]}

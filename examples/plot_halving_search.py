@@ -17,6 +17,7 @@ network and tens of epochs, where the saving is the same in proportion.
 # %%
 # Two searches over the same grid
 # -------------------------------
+import os
 import time
 
 import matplotlib.pyplot as plt
@@ -27,7 +28,9 @@ from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV
 from skfer import FERClassifier, load_fer2013, make_fer_pipeline
 
 fer = load_fer2013(usage="Training")
-X, y = fer.data[:1000], fer.target[:1000]
+QUICK = os.environ.get("SKFER_EXAMPLES") == "quick"  # a smaller run: how CI runs the gallery
+n = 300 if QUICK else 1000
+X, y = fer.data[:n], fer.target[:n]
 pipe = make_fer_pipeline(
     FERClassifier(architecture__filters=(8, 16), architecture__dense_units=32, augmentation=None,
                   batch_size=64, epochs=9, random_state=0)

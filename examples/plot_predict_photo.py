@@ -16,24 +16,10 @@ the emotion of the face and draws the seven probabilities.
 # A classifier
 # ------------
 # Any fitted pipeline that takes faces as rows of 2304 pixel values 0-255
-# will do. We use skfer's pretrained pipeline when it is installed. Without
-# it, we fit a small network on 2,000 FER2013 training faces for 5 epochs
-# (about a minute on a CPU): enough to run the example, far from a good
-# model, so its probabilities are only illustrative.
-import numpy as np
+# will do; we use the model skfer ships.
+from skfer import load_pretrained
 
-from skfer import FERClassifier, load_fer2013, make_fer_pipeline
-
-try:
-    from skfer.pretrained import load_pretrained
-
-    pipe = load_pretrained()
-except ImportError:
-    train = load_fer2013(usage="Training")
-    rows = np.random.default_rng(0).choice(len(train.data), size=2000, replace=False)
-    small = FERClassifier(architecture__filters=(16, 32, 64), architecture__dense_units=64, epochs=5,
-                          random_state=0)
-    pipe = make_fer_pipeline(small).fit(train.data[rows], train.target[rows])
+pipe = load_pretrained()
 
 # %%
 # Predict from a photo file
