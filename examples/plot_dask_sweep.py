@@ -25,6 +25,9 @@ AMD EPYC Zen 5 with nothing else running
 # %%
 # The faces and the search
 # ------------------------
+# Dask's workers are processes that import this script again, so everything
+# that runs (not only defines) sits under ``if __name__ == "__main__":``, as
+# it must in any script that starts a local cluster.
 import os
 import time
 
@@ -37,10 +40,7 @@ from sklearn.model_selection import GridSearchCV
 from skfer import FERClassifier, load_fer2013, make_fer_pipeline
 from skfer.parallel import parallel_config
 
-fer = load_fer2013(usage="Training")
 QUICK = os.environ.get("SKFER_EXAMPLES") == "quick"  # a smaller run: how CI runs the gallery
-n = 300 if QUICK else 1000
-X, y = fer.data[:n], fer.target[:n]
 
 
 def make_search():
@@ -50,9 +50,13 @@ def make_search():
     return GridSearchCV(make_fer_pipeline(clf), grid, cv=2)
 
 
-start = time.perf_counter()
-local = make_search().fit(X, y)
-local_seconds = time.perf_counter() - start
+if __name__ == "__main__":
+    fer = load_fer2013(usage="Training")
+    n = 300 if QUICK else 1000
+    X, y = fer.data[:n], fer.target[:n]
+    start = time.perf_counter()
+    local = make_search().fit(X, y)
+    local_seconds = time.perf_counter() - start
 
 # %%
 # The same search on two Dask workers
@@ -60,32 +64,34 @@ local_seconds = time.perf_counter() - start
 # ``parallel_config("dask")`` replaces ``joblib.parallel_config``: it sets
 # each worker's thread limits (restarting the workers once), then hands the
 # search's fits to the cluster. The search code does not change.
-with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
-        Client(cluster) as client:
-    with parallel_config("dask"):
-        client.run(lambda: __import__("tensorflow").constant(0.0).numpy())  # start TF first
-        start = time.perf_counter()
-        on_dask = make_search().fit(X, y)
-        dask_seconds = time.perf_counter() - start
-    threads = client.run(lambda: __import__("os").environ["TF_NUM_INTRAOP_THREADS"])
+if __name__ == "__main__":
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        with parallel_config("dask"):
+            client.run(lambda: __import__("tensorflow").constant(0.0).numpy())  # start TF first
+            start = time.perf_counter()
+            on_dask = make_search().fit(X, y)
+            dask_seconds = time.perf_counter() - start
+        threads = client.run(lambda: __import__("os").environ["TF_NUM_INTRAOP_THREADS"])
 
-print("TensorFlow threads per worker:", sorted(threads.values()))
-table = pd.DataFrame({
-    "dropout": local.cv_results_["param_ferclassifier__dropout"],
-    "learning rate": local.cv_results_["param_ferclassifier__learning_rate"],
-    "score, n_jobs=1": local.cv_results_["mean_test_score"],
-    "score, Dask": on_dask.cv_results_["mean_test_score"],
-})
-print(table.to_string(index=False))
-print("same scores:", np.array_equal(local.cv_results_["mean_test_score"],
-                                     on_dask.cv_results_["mean_test_score"]))
+    print("TensorFlow threads per worker:", sorted(threads.values()))
+    table = pd.DataFrame({
+        "dropout": local.cv_results_["param_ferclassifier__dropout"],
+        "learning rate": local.cv_results_["param_ferclassifier__learning_rate"],
+        "score, n_jobs=1": local.cv_results_["mean_test_score"],
+        "score, Dask": on_dask.cv_results_["mean_test_score"],
+    })
+    print(table.to_string(index=False))
+    print("same scores:", np.array_equal(local.cv_results_["mean_test_score"],
+                                         on_dask.cv_results_["mean_test_score"]))
 
 # %%
 # Time spent
 # ----------
-fig, ax = plt.subplots(figsize=(5, 2.2))
-ax.barh(["2 Dask workers", "n_jobs=1"], [dask_seconds, local_seconds], color=["C1", "C0"])
-ax.set_xlabel("seconds for 8 fits and the refit")
-ax.set_title(f"Speed-up {local_seconds / dask_seconds:.2f}x")
-fig.tight_layout()
-plt.show()
+if __name__ == "__main__":
+    fig, ax = plt.subplots(figsize=(5, 2.2))
+    ax.barh(["2 Dask workers", "n_jobs=1"], [dask_seconds, local_seconds], color=["C1", "C0"])
+    ax.set_xlabel("seconds for 8 fits and the refit")
+    ax.set_title(f"Speed-up {local_seconds / dask_seconds:.2f}x")
+    fig.tight_layout()
+    plt.show()

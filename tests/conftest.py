@@ -39,3 +39,17 @@ def faces():
     X = rng.integers(0, 120, size=(60, 2304)).astype(np.float32)
     X[:, :768] += 60 * y[:, None]
     return X, y
+
+
+#: Modules that run many fits, subprocesses or every example: marked ``slow``, so that
+#: ``pytest -m "not slow"`` is the contributors' quick subset (the full suite is what CI runs).
+SLOW_MODULES = {
+    "test_checkpoint", "test_cli", "test_common", "test_docstrings", "test_entry_points", "test_examples",
+    "test_gpu_script", "test_halving", "test_parallel", "test_properties", "test_train_benchmark",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
