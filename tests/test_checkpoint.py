@@ -241,7 +241,7 @@ def test_a_resumed_fit_says_where_it_resumes(tmp_path, capsys):
     assert f"Resuming the fit in {tmp_path} after epoch 1 of 3." in capsys.readouterr().out
 
 
-def test_skfer_train_refuses_an_output_folder_that_a_live_run_holds(tmp_path):
+def test_skfer_train_refuses_an_output_folder_that_a_live_run_holds(tmp_path, fer_dir):
     from skfer._files import FolderInUseError
     from skfer.experiments._train import train_fer2013
 
@@ -249,7 +249,7 @@ def test_skfer_train_refuses_an_output_folder_that_a_live_run_holds(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(FolderInUseError, match=f"{tmp_path} is in use by another run"):
-            train_fer2013(tmp_path, data=tmp_path / "no-data-needed", epochs=1)
+            train_fer2013(tmp_path, data=fer_dir, epochs=1)  # the data is read first, then the lock
     finally:
         holder.kill()
         holder.wait()
