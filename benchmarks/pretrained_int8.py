@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 from skfer.datasets import load_fer2013  # noqa: E402
 from skfer.experiments import fer2013_calibration_faces, machine, versions  # noqa: E402
 from skfer.pretrained import MODELS, load_pretrained  # noqa: E402
-from skfer.pretrained._load import read_card  # noqa: E402
+from skfer.pretrained._cards import read_card  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PRETRAINED = Path(__file__).resolve().parents[1] / "skfer" / "pretrained"
@@ -46,7 +46,8 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "fer201
 def write_engine(card, calibration):
     """Convert the model of ``card`` from its shipped weights, calibrate it, and write its int8 file beside them."""
     from skfer.inference._engine import Int8Engine
-    from skfer.pretrained._load import WEIGHTS_SHA256, engine_file, pipeline_from_card, weights_sha256
+    from skfer.pretrained._cards import WEIGHTS_SHA256, engine_file, weights_sha256
+    from skfer.pretrained._load import pipeline_from_card
 
     pipeline = pipeline_from_card(card, predict_dtype="float32")
     faces = pipeline[:-1].transform(calibration)

@@ -10,7 +10,7 @@ from sklearn.base import clone
 from skfer import FERClassifier
 from skfer.inference._engine import Int8Engine
 from skfer.pretrained import MODELS, load_pretrained
-from skfer.pretrained import _load
+from skfer.pretrained import _cards, _load
 
 from .conftest import TINY
 
@@ -118,7 +118,7 @@ def test_the_shipped_engine_knows_its_weights():
     classifier = pipe[-1]
     faces = np.full((2, 2304), 128.0)
     pipe.predict(faces)
-    classifier.model_.load_weights(_load._file(_load.read_card("crop_cosine_k3_relu_40ep")["weights"]))
+    classifier.model_.load_weights(_cards.shipped_file(_cards.read_card("crop_cosine_k3_relu_40ep")["weights"]))
     with pytest.raises(ValueError, match="weights of model_ changed"):
         pipe.predict(faces)
 
