@@ -10,7 +10,7 @@ from sklearn.base import clone
 from skfer import FERClassifier
 from skfer.inference._engine import Int8Engine
 from skfer.pretrained import MODELS, load_pretrained
-from skfer.pretrained import _cards, _load
+from skfer.pretrained import _cards
 
 from .conftest import TINY
 
@@ -85,7 +85,7 @@ def test_an_unknown_predict_dtype_is_refused_when_loading():
 
 
 def test_an_engine_not_made_from_the_shipped_weights_is_refused(monkeypatch):
-    monkeypatch.setattr(_load, "weights_sha256", lambda name: "0" * 64)
+    monkeypatch.setattr(_cards, "weights_sha256", lambda name: "0" * 64)
     with pytest.raises(RuntimeError, match="was not made from fer2013_crop_cosine_k3_relu.weights.h5"):
         load_pretrained()
     load_pretrained(predict_dtype="float32")  # float32 needs no engine

@@ -28,6 +28,8 @@ def read_card(name):
     >>> read_card("crop_cosine")["weights"]
     'fer2013_crop_cosine.weights.h5'
     """
+    if name not in MODELS:
+        raise ValueError(f"Unknown pretrained model {name!r}; choose one of {sorted(MODELS)}.")
     return json.loads(shipped_file(MODELS[name]).read_text("utf-8"))
 
 
@@ -51,3 +53,12 @@ def engine_file(card):
 def weights_sha256(card):
     """SHA-256 of the weights file shipped for the model of ``card``."""
     return hashlib.sha256(shipped_file(card["weights"]).read_bytes()).hexdigest()
+
+
+def check_engine(card, metadata):
+    """Raise a RuntimeError unless the engine whose ONNX ``metadata`` this is was made from ``card``'s weights."""
+    if metadata.get(WEIGHTS_SHA256) != weights_sha256(card):
+        raise RuntimeError(
+            f"skfer/pretrained/{engine_file(card)} was not made from {card['weights']}; "
+            "write it again with python benchmarks/pretrained_int8.py."
+        )

@@ -10,16 +10,12 @@ from ..estimator._pipeline import make_fer_pipeline
 from ..inference._engine import INT8, Int8Engine, weights_fingerprint
 from ..models._dcnn import OUTPUT_LAYER
 from ..models._inference import PREDICT_DTYPES
-from ._cards import DEFAULT_MODEL, MODELS, WEIGHTS_SHA256, engine_file, read_card, shipped_file, weights_sha256
+from ._cards import DEFAULT_MODEL, check_engine, engine_file, read_card, shipped_file
 
 def _shipped_engine(card):
     """The int8 engine of the model of ``card``, checked to be made from the weights shipped beside it."""
     engine = Int8Engine(shipped_file(engine_file(card)).read_bytes())
-    if engine.metadata.get(WEIGHTS_SHA256) != weights_sha256(card):
-        raise RuntimeError(
-            f"skfer/pretrained/{engine_file(card)} was not made from {card['weights']}; "
-            "write it again with python benchmarks/pretrained_int8.py."
-        )
+    check_engine(card, engine.metadata)
     return engine
 
 
@@ -111,6 +107,4 @@ def load_pretrained(model=DEFAULT_MODEL, *, predict_dtype=INT8):
         raise ValueError(
             f"predict_dtype must be one of {[INT8, *PREDICT_DTYPES]}; got {predict_dtype!r}."
         )
-    if model not in MODELS:
-        raise ValueError(f"Unknown pretrained model {model!r}; choose one of {sorted(MODELS)}.")
     return pipeline_from_card(read_card(model), predict_dtype)

@@ -8,7 +8,7 @@ from sklearn.pipeline import make_pipeline
 from .._constants import N_PIXELS
 from ..inference._onnx import ONNXEmotionPredictor
 from ..preprocessing import PixelNormalizer, PixelStringTransformer
-from ._cards import DEFAULT_MODEL, MODELS, WEIGHTS_SHA256, engine_file, read_card, shipped_file, weights_sha256
+from ._cards import DEFAULT_MODEL, check_engine, engine_file, read_card, shipped_file
 
 
 def load_pretrained_onnx(model=DEFAULT_MODEL):
@@ -49,17 +49,10 @@ def load_pretrained_onnx(model=DEFAULT_MODEL):
     >>> model.predict_proba(np.full((2, 48, 48), 128, dtype=np.uint8)).shape
     (2, 7)
     """
-    if model not in MODELS:
-        raise ValueError(f"Unknown pretrained model {model!r}; choose one of {sorted(MODELS)}.")
     card = read_card(model)
     with resources.as_file(shipped_file(engine_file(card))) as path:
         predictor = ONNXEmotionPredictor(path)
         pipeline = make_pipeline(PixelStringTransformer(), PixelNormalizer(), predictor)
         pipeline.fit(np.zeros((1, N_PIXELS), dtype=np.float32))
-    made_from = predictor.session_.get_modelmeta().custom_metadata_map.get(WEIGHTS_SHA256)
-    if made_from != weights_sha256(card):
-        raise RuntimeError(
-            f"skfer/pretrained/{engine_file(card)} was not made from {card['weights']}; "
-            "write it again with python benchmarks/pretrained_int8.py."
-        )
+    check_engine(card, predictor.session_.get_modelmeta().custom_metadata_map)
     return pipeline
