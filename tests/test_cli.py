@@ -155,7 +155,7 @@ def test_predict_passes_the_detector_options(onnx_model, photos):
     done = _skfer("predict", photos / "astronaut.png", "--model", onnx_model, "--min-confidence", "0.99")
 
     assert done.returncode == 0
-    assert done.stdout.splitlines()[1].endswith(",no face")
+    assert ",no face,the detector found no face (FaceDetector(min_confidence=0.99))" in done.stdout.splitlines()[1]
 
 
 def test_predict_exits_1_when_no_file_could_be_read(onnx_model, photos, tmp_path):
