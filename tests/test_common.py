@@ -134,10 +134,6 @@ def _expected(estimator):
 #: Public estimators left out, with the reason.
 NOT_CHECKED = {
     "FERPipeline": "a scikit-learn Pipeline, checked by scikit-learn itself",
-    "FaceDetector": (
-        "finds any number of faces per image, so it is the step before a pipeline, not a "
-        "transformer inside one; it has no fit or transform (tested in test_faces.py)"
-    ),
     "ONNXEmotionPredictor": (
         "wraps an exported network file and learns nothing in fit; tested in test_onnx.py"
     ),

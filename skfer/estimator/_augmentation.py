@@ -7,6 +7,7 @@ from .._validation import Interval, check_params
 
 from .._constants import IMAGE_SIZE
 from ..models import FaceCrop, RandomErasing, RandomPhotometric, augmentation_layers
+from ..models._seeds import LayerSeeds
 
 
 class Augmentation(BaseEstimator):
@@ -94,8 +95,6 @@ class Augmentation(BaseEstimator):
             In the order they act: flip and affine transform, crop,
             photometric changes, erasing.
         """
-        from ..models._seeds import LayerSeeds
-
         self.check()
         # Equal seeds would give two layers the same random numbers.
         seeds = LayerSeeds(None if seed is None else f"augmentation {seed}")
