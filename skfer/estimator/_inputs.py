@@ -133,7 +133,12 @@ def faces_2d(X):
     if X.dtype.kind in "OUS":
         try:
             X = X.astype(np.float32)
-        except (TypeError, ValueError):
+        except TypeError as exc:  # an object that is neither a number nor a string
+            raise TypeError(
+                f"FERClassifier takes numeric pixel arrays; X holds something else ({exc}). "
+                "Pixel strings go through PixelStringTransformer first."
+            ) from None
+        except ValueError:
             raise ValueError(
                 "FERClassifier takes numeric pixel arrays; X holds strings. Put "
                 "PixelStringTransformer (and PixelNormalizer) before it in a pipeline."
@@ -146,6 +151,11 @@ def faces_2d(X):
         if X.shape[1:] not in ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE, IMAGE_SIZE, 1)):
             raise ValueError(f"FERClassifier takes {accepted}; got X of shape {X.shape}.")
         X = X.reshape(X.shape[0], N_PIXELS)
+    elif X.ndim == 2 and X.shape[1] == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of {N_PIXELS} is "
+            f"required: FERClassifier takes {accepted}."
+        )
     elif X.ndim == 2 and X.shape[1] != N_PIXELS:
         raise ValueError(
             f"FERClassifier takes {accepted}, i.e. {IMAGE_SIZE}x{IMAGE_SIZE} grayscale faces; "

@@ -163,9 +163,13 @@ ROUNDING = 0.5
 
 
 def _check_numeric(X):
+    if np.iscomplexobj(X):
+        raise ValueError(f"Complex data not supported: faces are real pixel values 0-255; got {X.dtype}.")
     try:
         X = np.asarray(X, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
+    except TypeError as exc:
+        raise TypeError(f"Faces must be pixel strings or real numbers: {exc}") from None
+    except ValueError as exc:
         raise ValueError(f"Faces must be pixel strings or real numbers: {exc}") from None
     bad = ~np.isfinite(X)
     if bad.any():
@@ -175,16 +179,25 @@ def _check_numeric(X):
         )
     shapes = ((N_PIXELS,), (IMAGE_SIZE, IMAGE_SIZE), (IMAGE_SIZE, IMAGE_SIZE, 1))
     if X.ndim < 2 or X.shape[1:] not in shapes:
-        raise ValueError(
-            f"Numeric faces must have shape (n, {N_PIXELS}), (n, {IMAGE_SIZE}, {IMAGE_SIZE}) "
-            f"or (n, {IMAGE_SIZE}, {IMAGE_SIZE}, 1); got {X.shape}."
+        accepted = (
+            f"numeric faces must have shape (n, {N_PIXELS}), (n, {IMAGE_SIZE}, {IMAGE_SIZE}) "
+            f"or (n, {IMAGE_SIZE}, {IMAGE_SIZE}, 1); got {X.shape}"
         )
+        if X.ndim < 2:
+            raise ValueError(f"Reshape your data: {accepted}; a single face is X.reshape(1, -1).")
+        if X.ndim == 2 and X.shape[1] == 0:
+            raise ValueError(
+                f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of {N_PIXELS} "
+                f"is required: {accepted}."
+            )
+        raise ValueError(accepted[0].upper() + accepted[1:] + ".")
     X = X.reshape(len(X), N_PIXELS)
     bad = (X < -ROUNDING) | (X > PIXEL_MAX + ROUNDING)
     if bad.any():
         row, col = divmod(int(np.argmax(bad)), N_PIXELS)
+        which = "Negative values in data: face" if X[row, col] < 0 else "Face"
         raise ValueError(
-            f"Face at row {row} has the value {X[row, col]} at pixel {col}; pixel values "
+            f"{which} at row {row} has the value {X[row, col]} at pixel {col}; pixel values "
             f"must be within 0-{int(PIXEL_MAX)}."
         )
     if X.size and (X.min() < 0 or X.max() > PIXEL_MAX):  # a rounding error (a resize in float32, say)
@@ -308,6 +321,11 @@ class PixelStringTransformer(TransformerMixin, BaseEstimator):
             Pixel values 0-255.
         """
         pixels = to_pixel_array(X)
+        if not len(pixels):
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={np.shape(X)}) while a minimum of 1 is "
+                "required by PixelStringTransformer.fit."
+            )
         self.n_features_in_ = 1 if _as_array(X)[1] else N_PIXELS
         return pixels
 
