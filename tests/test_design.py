@@ -61,3 +61,29 @@ def test_the_design_page_names_every_package():
     packages = {p.name for p in SKFER.iterdir() if (p / "__init__.py").is_file()}
     assert packages == set(ALLOWED)
     assert all(f"`{package}/`" in design for package in packages)
+
+
+def _private_attribute_reads(path):
+    """``obj._name`` reads in ``path`` on anything but ``self``, ``cls`` or an imported module."""
+    tree = ast.parse(path.read_text())
+    modules = {
+        (alias.asname or alias.name).split(".")[0]
+        for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id in {"self", "cls", *modules})):
+            yield f"{path.relative_to(SKFER.parent)}:{node.lineno}: {ast.unparse(node)}"
+
+
+def test_only_the_estimators_own_routines_read_its_private_state():
+    # FERClassifier's training and prediction routines live in its package and may call its
+    # private methods; a routine elsewhere takes what it needs as arguments.
+    reads = [
+        read
+        for path in sorted(SKFER.rglob("*.py"))
+        if path.relative_to(SKFER).parts[0] != "estimator"
+        for read in _private_attribute_reads(path)
+    ]
+    assert reads == []

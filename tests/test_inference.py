@@ -6,7 +6,7 @@ import pytest
 
 from skfer import FERClassifier
 from skfer.models import augmentation_layers, build_dcnn
-from skfer.inference._routine import current_predictor
+from skfer.estimator._prediction import current_predictor
 from skfer.models._inference import inference_model
 
 from .conftest import TINY

@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._labels import align_labels
 from ..inference._engine import INT8, check_engine_packages
 from .._validation import check_params
-from ..inference._routine import batch_size_of, make_predictor, probabilities, renew_predictor
+from ._prediction import batch_size_of, make_predictor, probabilities, renew_predictor
 from ..models._inference import PREDICT_DTYPES
 from ._augmentation import Augmentation
 from ._inputs import (

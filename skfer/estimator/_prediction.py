@@ -14,8 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..models import crop_size
 from ..models._inference import PREDICT_BATCH, inference_model, predict_in_batches, resolve_dtype
-from ._engine import INT8, Int8Engine
-from ._tta import tta_views
+from ..inference._engine import INT8, Int8Engine
+from ..inference._tta import tta_views
 
 
 def make_predictor(estimator):
@@ -101,7 +101,7 @@ def batch_size_of(kwargs, method):
 
     Examples
     --------
-    >>> from skfer.inference._routine import batch_size_of
+    >>> from skfer.estimator._prediction import batch_size_of
     >>> batch_size_of({"batch_size": 64}, "predict")
     64
     >>> batch_size_of({"steps": 2}, "predict")
@@ -144,7 +144,7 @@ def probabilities(estimator, X, batch_size=None):
     --------
     >>> import numpy as np
     >>> from skfer import FERClassifier
-    >>> from skfer.inference._routine import probabilities
+    >>> from skfer.estimator._prediction import probabilities
     >>> X, y = np.zeros((4, 2304), np.float32), [0, 1, 0, 1]
     >>> clf = FERClassifier(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1).initialize(X, y)
     >>> probabilities(clf, X).shape

@@ -21,7 +21,7 @@ from .._files import FolderLock
 from .._labels import align_labels
 from .._progress import EpochProgress, resolve_verbose
 from ..inference._engine import CALIBRATION_FACES
-from ..inference._routine import renew_predictor
+from ._prediction import renew_predictor
 from ..models._fine_tune import freeze_blocks, transfer_body
 from ._batches import EpochBatches
 from ._callbacks import needs_validation, recipe_callbacks
@@ -414,17 +414,19 @@ def warm_start(estimator, X, y):
     layer's weights from the fitted network. ``classes_`` become the labels
     ``y`` holds: emotion names for the emotions of a network fitted on
     FER2013's integers keep its output layer (each unit moved to its name's
-    place). If ``y`` holds other classes than ``classes_``, the new network
-    is for them and its output layer starts untrained. Parameters that shape
-    the weights cannot change.
+    place); ``y`` with a subset of them keeps those classes' units. If ``y``
+    holds classes the network does not know, the new network is for them and
+    its output layer starts untrained. Parameters that shape the weights
+    cannot change.
     """
     previous, previous_classes = estimator.model_, estimator.classes_
-    new = np.unique(np.asarray(align_labels(y, previous_classes)))
-    same_classes = set(new.tolist()) == set(previous_classes.tolist())
-    if not same_classes:
+    given = np.unique(np.asarray(y))
+    was = previous_classes.tolist()
+    known = set(np.asarray(align_labels(given, previous_classes)).tolist()) <= set(was)
+    if not known:
         warnings.warn(
-            f"warm_start: y holds the classes {new.tolist()}, the fitted network "
-            f"{previous_classes.tolist()}; the output layer is replaced by a new, untrained "
+            f"warm_start: y holds the classes {given.tolist()}, the fitted network "
+            f"{was}; the output layer is replaced by a new, untrained "
             "one for the new classes (the rest of the network keeps its weights).",
             UserWarning,
             stacklevel=4,
@@ -432,8 +434,7 @@ def warm_start(estimator, X, y):
     fitted = {name: value for name, value in vars(estimator).items() if name.endswith("_")}
     X, y = estimator._setup(X, y)  # classes_ in the labels y holds: names stay names
     units = None
-    if same_classes:  # the same emotions, perhaps written otherwise: each class keeps its unit
-        was = previous_classes.tolist()
+    if known:  # emotions the network knows, perhaps written otherwise: each class keeps its unit
         units = [was.index(c) for c in align_labels(estimator.classes_, previous_classes).tolist()]
     try:
         transfer_body(previous, estimator.model_, output_units=units)
