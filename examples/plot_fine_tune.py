@@ -40,7 +40,7 @@ tune, held_out = moods[:half], moods[half : 2 * half]
 # It may answer with any of its seven emotions, so some answers are wrong
 # by construction.
 pipe = load_pretrained()
-before = np.mean(pipe.predict(val.data[held_out]) == names[held_out])
+before = np.mean(np.array(EMOTIONS)[pipe.predict(val.data[held_out])] == names[held_out])
 print(f"pretrained, 7 emotions: {before:.1%} of the held-out faces right")
 
 # %%

@@ -85,6 +85,24 @@ def test_warm_start_with_the_other_label_kind_keeps_the_head(faces):
     assert clf.score(X / 255, names) == clf.score(X / 255, y)
 
 
+def test_warm_start_on_some_of_its_emotions_keeps_their_units(faces):
+    # Fine-tuning the shipped model for a few of its moods starts from what it knows of them.
+    from skfer import EMOTIONS
+
+    X, y = faces
+    y = np.array([3, 4, 6])[y]
+    clf = FERClassifier(**TWO_BLOCKS).fit(X / 255, y)
+    head = clf.model_.get_layer("emotion").get_weights()
+    keep = y != 6
+    names = np.asarray(EMOTIONS)[y[keep]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "new, untrained" head
+        clf.set_params(warm_start=True, epochs=1, learning_rate=1e-12).fit(X[keep] / 255, names)
+    assert clf.classes_.tolist() == ["Happy", "Sad"]
+    for got, had in zip(clf.model_.get_layer("emotion").get_weights(), head):  # units 3, 4
+        np.testing.assert_allclose(got, had[..., [0, 1]], atol=1e-6)
+
+
 def test_freezing_more_blocks_than_the_network_has_is_refused(faces):
     X, y = faces
     with pytest.raises(ValueError, match="freeze_blocks=9 exceeds the network's 2 conv blocks"):

@@ -79,8 +79,8 @@ def transfer_body(source, target, *, output_units=None):
     Layers are matched by name; layers without weights (augmentation,
     dropout) need no match, so ``target`` may augment differently.
     ``output_units`` lists, for each output unit of ``target``, the unit of
-    ``source`` it takes (the same classes, perhaps in another order, as
-    when labels change from integers to emotion names); None leaves the
+    ``source`` it takes (the same classes or some of them, perhaps in
+    another order, as when labels change from integers to emotion names); None leaves the
     output layer as ``target`` has it.
 
     Raises
@@ -118,9 +118,9 @@ def transfer_body(source, target, *, output_units=None):
         )
     for name, layer in targets.items():
         weights = sources[name].get_weights()
+        if name == OUTPUT_LAYER:
+            weights = [w[..., list(output_units)] for w in weights]
         had, has = [w.shape for w in weights], [tuple(w.shape) for w in layer.weights]
         if had != has:
             raise ValueError(f"Layer {name!r} has weights of shapes {has} in the new network, {had} in the fitted one.")
-        if name == OUTPUT_LAYER:
-            weights = [w[..., list(output_units)] for w in weights]
         layer.set_weights(weights)
