@@ -51,30 +51,98 @@ def calibration_sample(X, n=CALIBRATION_FACES):
     return X[:: max(1, len(X) // n)][:n]
 
 
-def weights_fingerprint(model):
-    """A fingerprint of every weight of ``model``: the XOR of each weight's 32-bit words.
+#: Knuth's odd 32-bit multiplier: each 32-bit word of a weight is multiplied by an odd number
+#: that depends on its position, so changing or moving any value changes the fingerprint.
+_MULTIPLIER = 2654435761
 
-    Changing any single value of any weight changes it; it reads each
-    weight once, without hashing, so it is cheap to check before every
-    prediction.
+
+def _position_factors(size):
+    return ((2 * np.arange(size, dtype=np.uint64) + 1) * _MULTIPLIER % 2**32).astype(np.uint32)
+
+
+def _numpy_words(array):
+    array = np.ascontiguousarray(array).ravel()
+    return array.view(np.uint32) if array.dtype.itemsize % 4 == 0 else array.view(np.uint8).astype(np.uint32)
+
+
+class WeightsFingerprint:
+    """A fingerprint of every weight of ``model``, read from its live variables on each call.
+
+    For each weight, the sum (exact, in 64 bits) of its 32-bit words, each
+    multiplied modulo 2**32 by an odd factor of its position: changing any
+    single value of any weight changes it, and so does moving values about.
+    On the TensorFlow backend it runs as one TensorFlow graph over the
+    variables (no copy of the weights to NumPy), which keeps the check
+    before every 8-bit prediction cheap; other backends read the weights
+    with NumPy. The same weights give the same fingerprint on either path.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The network whose weights are read.
 
     Examples
     --------
     >>> import keras, numpy as np
-    >>> from skfer.inference._engine import weights_fingerprint
+    >>> from skfer.inference._engine import WeightsFingerprint
     >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    >>> before = weights_fingerprint(model)
+    >>> fingerprint = WeightsFingerprint(model)
+    >>> before = fingerprint()
     >>> kernel, bias = model.get_weights()
     >>> model.set_weights([kernel, bias + np.float32([0, 1e-6])])
-    >>> weights_fingerprint(model) == before
+    >>> fingerprint() == before
     False
     """
-    words = []
-    for weight in model.weights:
-        array = np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).ravel()
-        view = array.view(np.uint32) if array.dtype.itemsize % 4 == 0 else array.view(np.uint8)
-        words.append(int(np.bitwise_xor.reduce(view)) if view.size else 0)
-    return tuple(words)
+
+    def __init__(self, model):
+        self.model = model
+        self._factors = [
+            _position_factors(_numpy_words(keras.ops.convert_to_numpy(v)).size) for v in model.weights
+        ]
+        tensorflow = keras.backend.backend() == "tensorflow" and model.weights
+        self._graph = self._tensorflow_graph() if tensorflow else None
+
+    def _tensorflow_graph(self):
+        import tensorflow as tf
+
+        def words(variable):
+            flat = tf.reshape(variable, [-1])
+            if flat.dtype.size % 4:
+                return tf.cast(tf.reshape(tf.bitcast(flat, tf.uint8), [-1]), tf.uint32)
+            return tf.reshape(tf.bitcast(flat, tf.uint32), [-1])
+
+        variables, factors = self.model.weights, [tf.constant(k) for k in self._factors]
+
+        @tf.function
+        def graph():
+            return tf.stack([
+                tf.reduce_sum(tf.cast(words(v.value) * k, tf.int64)) for v, k in zip(variables, factors)
+            ])
+
+        return graph
+
+    def __call__(self):
+        """The fingerprint of the weights as they are now: a tuple of ints, one per weight."""
+        if self._graph is not None:
+            return tuple(int(word) for word in self._graph().numpy())
+        return tuple(
+            int(np.sum((_numpy_words(keras.ops.convert_to_numpy(v)) * k).astype(np.int64)))
+            for v, k in zip(self.model.weights, self._factors)
+        )
+
+
+def weights_fingerprint(model):
+    """The :class:`WeightsFingerprint` of ``model``'s weights as they are now.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from skfer.inference._engine import weights_fingerprint
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> weights_fingerprint(model) == weights_fingerprint(model)
+    True
+    """
+    return WeightsFingerprint(model)()
 
 
 class Int8Engine:
@@ -112,6 +180,13 @@ class Int8Engine:
         self.weights = weights
         self._start()
 
+    def _start(self):
+        ort = _require("onnxruntime", 'predict_dtype="int8"')
+        self._session = ort.InferenceSession(self.onnx_bytes, providers=["CPUExecutionProvider"])
+        self.metadata = dict(self._session.get_modelmeta().custom_metadata_map)
+        self.classes = json.loads(self.metadata[_CLASSES])
+        self._fingerprint = None  # the WeightsFingerprint of the last network checked
+
     @classmethod
     def from_classifier(cls, classifier, faces, metadata=None):
         """Convert ``classifier``'s network (no ``tta``) and calibrate its 8-bit ranges on ``faces``.
@@ -141,14 +216,16 @@ class Int8Engine:
             return cls(path.read_bytes(), weights_fingerprint(classifier.model_))
 
     def made_from(self, model):
-        """Whether ``model``'s weights are those this engine was made from."""
-        return self.weights is not None and self.weights == weights_fingerprint(model)
+        """Whether ``model``'s weights, as they are now, are those this engine was made from.
 
-    def _start(self):
-        ort = _require("onnxruntime", 'predict_dtype="int8"')
-        self._session = ort.InferenceSession(self.onnx_bytes, providers=["CPUExecutionProvider"])
-        self.metadata = dict(self._session.get_modelmeta().custom_metadata_map)
-        self.classes = json.loads(self.metadata[_CLASSES])
+        The fingerprint is read afresh on each call (from a graph kept for
+        ``model``, cheap next to one face's prediction).
+        """
+        if self.weights is None:
+            return False
+        if self._fingerprint is None or self._fingerprint.model is not model:
+            self._fingerprint = WeightsFingerprint(model)
+        return self._fingerprint() == self.weights
 
     def predict_on_batch(self, X):
         """Probabilities of faces ``X`` (n, 2304) float32, read by the output's name.
