@@ -274,8 +274,9 @@ def bench_architectures(X, y, X_pred, repeats):
     speeds = interleaved_epochs(trainers, len(X), repeats)
     params = classifiers["dcnn"].get_params()
     out = {"faces": len(X), "predicted_faces": len(X_pred), "rounds": repeats,
-           "classifier": {key: params[key] for key in ("batch_size", "augment", "crop_size", "train_dtype",
-                                                       "predict_dtype", "optimizer")},
+           "classifier": {**{key: params[key] for key in ("batch_size", "augmentation__crop_size",
+                                                          "train_dtype", "predict_dtype", "optimizer")},
+                          "augmentation": repr(params["augmentation"])},
            "predict_batch_size": PREDICT_BATCH}
     base = speeds["dcnn"]["images_per_s_two_cores"]
     for name, clf in classifiers.items():

@@ -8,9 +8,13 @@ Sweeping optimizer and dropout with CV
 ``cv=3`` gives stratified folds (every emotion in every fold), and the
 network's parameters are swept by name through the pipeline.
 
-A quick demo: 2 optimizers x 2 dropout rates, 3 folds, on 2,000 real
-Training faces for 2 epochs each, with a slimmed-down network. The scores
-are low because the fits are short; the table is the point.
+This is the README's sweep: the default network and recipe, trained from
+scratch for 8 epochs on 3,000 Training faces, 2 optimizers x 2 dropout
+rates, 3 folds (12 fits, about half an hour on two CPU cores). Its measured
+scores are in ``benchmarks/results/readme_checks.md``: every cell scores
+well above chance, light dropout leads heavy dropout by many times the
+spread over folds, and the two optimizers tie within that spread. The gallery builds a smaller run (400 faces, 1 epoch), whose scores
+show the table, not the result.
 """
 
 # %%
@@ -20,22 +24,16 @@ import os
 
 import pandas as pd
 from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.pipeline import make_pipeline
 
-from skfer import FERClassifier, PixelNormalizer, PixelStringTransformer, load_fer2013
+from skfer import FERClassifier, load_fer2013, make_fer_pipeline
 
 train = load_fer2013(usage="Training")
 QUICK = os.environ.get("SKFER_EXAMPLES") == "quick"  # a smaller run: how CI runs the gallery
 X, _, y, _ = train_test_split(
-    train.data, train.target, train_size=400 if QUICK else 2000, stratify=train.target, random_state=0
+    train.data, train.target, train_size=400 if QUICK else 3000, stratify=train.target, random_state=0
 )
-pipe = make_pipeline(
-    PixelStringTransformer(),
-    PixelNormalizer(),
-    FERClassifier(architecture__filters=(16, 32, 64), architecture__dense_units=64, epochs=1 if QUICK else 2,
-                  augmentation=None, batch_size=64, random_state=0),
-)
-grid = {"ferclassifier__optimizer": ["adam", "nadam"], "ferclassifier__dropout": [0.3, 0.5]}
+pipe = make_fer_pipeline(FERClassifier(epochs=1 if QUICK else 8, random_state=0))
+grid = {"ferclassifier__optimizer": ["adamw", "nadam"], "ferclassifier__dropout": [0.1, 0.4]}
 search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
 
 # %%

@@ -53,3 +53,30 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+def _peak_mb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+#: How much each test raised the process's peak memory (MB), for the summary.
+_PEAK_RISES = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    before = _peak_mb()
+    yield
+    if (rise := _peak_mb() - before) > 0:
+        _PEAK_RISES[item.nodeid] = rise
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The suite's peak memory and the five tests that raised it most (where to cut)."""
+    top = sorted(_PEAK_RISES.items(), key=lambda item: -item[1])[:5]
+    terminalreporter.write_line(
+        f"peak memory of the test process: {_peak_mb():,.0f} MB; raised most by: "
+        + "; ".join(f"{name} (+{rise:,.0f} MB)" for name, rise in top)
+    )
