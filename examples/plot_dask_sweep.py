@@ -17,9 +17,8 @@ epochs on 1,000 Training faces. A cluster pays off when fits take minutes:
 here a good part of the time is the workers' start (TensorFlow is imported
 in each), which is not timed. On a machine with other work running, the
 timings vary; ``benchmarks/dask_sweep.py`` measures the speed-up and the
-threads of each worker: 1.64x for 2 workers over 1 on the project's 2-core
-AMD EPYC Zen 5 with nothing else running
-(``benchmarks/results/dask_sweep.json``).
+threads of each worker on an idle machine, and :ref:`benchmark-scaling`
+gives what it measured on the project's 2-core CPU.
 """
 
 # %%

@@ -125,9 +125,9 @@ def machine():
 def native_bfloat16():
     """Whether Keras computes on a CPU that does bfloat16 itself (AVX512-BF16 or AMX), no GPU.
 
-    There, Keras' ``mixed_bfloat16`` policy trains the DCNN about 1.2 times
-    as fast as float32 and predicts about twice as fast
-    (``benchmarks/results/speed.json``); CPUs without
+    There, Keras' ``mixed_bfloat16`` policy trains and predicts the DCNN
+    faster than float32 (measured speeds are on the documentation's
+    benchmarks page, from ``benchmarks/results/speed.json``); CPUs without
     these instructions emulate bfloat16 and run it slower than float32.
 
     Examples

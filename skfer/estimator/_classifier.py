@@ -57,8 +57,9 @@ class FERClassifier(KerasClassifier):
     DCNN with 3x3 kernels and ReLU (:func:`~skfer.models.build_dcnn`),
     flips and random 44-pixel crops, AdamW with a cosine schedule and label
     smoothing, 40 epochs. On all 28,709 FER2013 Training faces that takes
-    about 2 hours on a 2-core AVX2 CPU (180 faces/s) and 1 hour where the
-    CPU computes bfloat16 (``train_dtype="bfloat16"``); on a few thousand
+    one to two hours on a 2-core CPU, depending on the CPU
+    (``train_dtype="bfloat16"`` helps where the CPU computes it; measured
+    speeds are on the documentation's benchmarks page); on a few thousand
     faces, minutes. The seed notebook's recipe is
     ``skfer.experiments.recipe("seed")``.
 

@@ -158,12 +158,15 @@ def accuracy_by_tta(model, X, y, ttas=(None, "flip", "ten_crop")):
     -------
     dict
         Accuracy by augmentation, keyed ``"none"``, ``"flip"``, ``"ten_crop"``.
+        The shipped models' accuracies with each are in the model card
+        (``docs/model_card.md``).
 
     Examples
     --------
     >>> from skfer.experiments._evaluation import accuracy_by_tta
-    >>> accuracy_by_tta(fitted_pipe, val.data, val.target)  # doctest: +SKIP
-    {'none': 0.6707, 'flip': 0.6757, 'ten_crop': 0.6765}
+    >>> scores = accuracy_by_tta(fitted_pipe, val.data, val.target)  # doctest: +SKIP
+    >>> sorted(scores)  # doctest: +SKIP
+    ['flip', 'none', 'ten_crop']
     """
     classifiers = _classifiers(model)
     own = [classifier.tta for classifier in classifiers]

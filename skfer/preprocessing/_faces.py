@@ -242,8 +242,9 @@ class FaceDetector(BaseEstimator):
         level face (one more detector call per face): BlazeFace's box for a
         face tilted by 30 degrees is smaller and off-centre. On FER2013
         faces placed in photos tilted by 30 degrees, alignment brings the
-        default model's accuracy from 0.512 to 0.642, against 0.656 for the
-        same faces upright (``benchmarks/results/faces.md``).
+        default model's accuracy close to that on the same faces upright
+        (the figures are on the documentation's benchmarks page, from
+        ``benchmarks/results/faces.md``).
     tiles : int, default=1
         BlazeFace: besides the whole image, also search ``tiles`` x ``tiles``
         tiles that overlap by half, each at the network's full resolution, to

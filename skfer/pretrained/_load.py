@@ -69,8 +69,8 @@ def load_pretrained(model=DEFAULT_MODEL, *, predict_dtype=INT8):
         The classifier's ``predict_dtype``. ``"int8"`` predicts with ONNX
         Runtime on the 8-bit copy of the network shipped beside its weights
         (checked to be made from them): several times faster than float32
-        on any x86 CPU; its PublicTest accuracy is within 0.1 point of
-        float32's (``benchmarks/results/pretrained_int8.md``), and its
+        on any x86 CPU; its PublicTest accuracy is close to float32's (the
+        model card, ``docs/model_card.md``, gives both), and its
         probabilities differ from float32's in the second decimal.
         ``"float32"`` predicts with Keras, exactly.
 
