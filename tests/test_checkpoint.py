@@ -295,3 +295,21 @@ def test_a_seeded_fit_leaves_tensorflow_and_keras_generators_alone():
         for mode in ("fit", "no fit")
     }
     assert draws["fit"] == draws["no fit"] and len(draws["fit"]) == 4
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_run_keeps_the_dtype_it_started_in(tmp_path, monkeypatch, native):
+    # A run started in bfloat16 on a Zen 5 and resumed on a Zen 3 goes on in bfloat16, and says so.
+    from skfer.experiments import _train
+
+    monkeypatch.setattr(_train, "native_bfloat16", lambda: native)
+    assert _train._run_dtype(tmp_path, restart=False) == ("bfloat16" if native else "float32")
+    state = {"epoch": 3, "finished": False, "history": {},
+             "fingerprint": {"params": {"train_dtype": "'bfloat16'"}}}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    if native:
+        assert _train._run_dtype(tmp_path, restart=False) == "bfloat16"
+    else:
+        with pytest.warns(UserWarning, match="started in bfloat16; it goes on in bfloat16"):
+            assert _train._run_dtype(tmp_path, restart=False) == "bfloat16"
+    assert _train._run_dtype(tmp_path, restart=True) == ("bfloat16" if native else "float32")

@@ -1,7 +1,9 @@
 """The main job: train the default pipeline on FER2013 Training, validate on PublicTest."""
 
+import ast
 import json
 import time
+import warnings
 from pathlib import Path
 
 import joblib
@@ -37,6 +39,29 @@ def _start_or_resume(checkpoint_dir, restart):
     done = "a finished run" if state["finished"] else f"a run stopped after epoch {state['epoch']}"
     return (f"{checkpoint_dir} holds the checkpoint of {done}: it is resumed if this same command "
             "wrote it, else the run stops and names what differs")
+
+
+def _run_dtype(checkpoint_dir, restart):
+    """The run's ``train_dtype``, fixed when it started.
+
+    A resumed run keeps the dtype its checkpoint was trained in, also on a CPU
+    without native bfloat16 (it says so: bfloat16 is then emulated, and
+    slower); a new run trains in bfloat16 where the CPU computes it natively,
+    in float32 elsewhere.
+    """
+    state = None if restart else read_state(checkpoint_dir)
+    if state is None:
+        return "bfloat16" if native_bfloat16() else "float32"
+    dtype = ast.literal_eval(state["fingerprint"]["params"]["train_dtype"])
+    if dtype == "bfloat16" and not native_bfloat16():
+        warnings.warn(
+            f"{checkpoint_dir} holds a run that started in bfloat16; it goes on in bfloat16 (a run's "
+            "dtype is fixed when it starts), which this CPU does not compute natively: its epochs "
+            "are slower than on the CPU it started on.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return dtype
 
 
 def epoch_summary(history):
@@ -179,8 +204,10 @@ def train_fer2013(
         More entries for ``metrics.json``.
     **params
         More :class:`FERClassifier` parameters. Without ``train_dtype``,
-        training runs in bfloat16 (mixed precision) on CPUs that compute it
-        natively (AVX512-BF16 or AMX, no GPU), in float32 elsewhere.
+        a new run trains in bfloat16 (mixed precision) on CPUs that compute it
+        natively (AVX512-BF16 or AMX, no GPU), in float32 elsewhere; a resumed
+        run keeps the dtype it started in, and says so where this CPU lacks
+        native bfloat16.
 
     Returns
     -------
@@ -217,7 +244,7 @@ def _train_held(output_dir, *, train, val, recipe, epochs, subset, random_state,
     recipe_params, recipe_epochs = _recipe(recipe)
     epochs = recipe_epochs if epochs is None else epochs
     if "train_dtype" not in {**recipe_params, **params}:
-        params["train_dtype"] = "bfloat16" if native_bfloat16() else "float32"
+        params["train_dtype"] = _run_dtype(output_dir / "checkpoint", restart)
     classifier = FERClassifier(
         **{**recipe_params, **params},
         epochs=epochs,
