@@ -55,6 +55,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _free_keras_memory_after_each_module():
+    """Drop the Keras graphs and traced functions a module's fits left behind (the suite's peak memory)."""
+    yield
+    import sys
+
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session(free_memory=True)
+
+
 def _peak_mb():
     import resource
 

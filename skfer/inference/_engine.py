@@ -71,9 +71,9 @@ class WeightsFingerprint:
     For each weight, the sum (exact, in 64 bits) of its 32-bit words, each
     multiplied modulo 2**32 by an odd factor of its position: changing any
     single value of any weight changes it, and so does moving values about.
-    On the TensorFlow backend it runs as one TensorFlow graph over the
-    variables (no copy of the weights to NumPy), which keeps the check
-    before every 8-bit prediction cheap; other backends read the weights
+    On the TensorFlow backend it runs as one XLA-compiled pass over the
+    variables (no copy of the weights to NumPy; compiled on the first call),
+    which keeps the check before every 8-bit prediction cheap; other backends read the weights
     with NumPy. The same weights give the same fingerprint on either path.
 
     Parameters
@@ -113,7 +113,7 @@ class WeightsFingerprint:
 
         variables, factors = self.model.weights, [tf.constant(k) for k in self._factors]
 
-        @tf.function
+        @tf.function(jit_compile=True)  # one fused pass over the weights (XLA)
         def graph():
             return tf.stack([
                 tf.reduce_sum(tf.cast(words(v.value) * k, tf.int64)) for v, k in zip(variables, factors)
@@ -131,20 +131,6 @@ class WeightsFingerprint:
         )
 
 
-def weights_fingerprint(model):
-    """The :class:`WeightsFingerprint` of ``model``'s weights as they are now.
-
-    Examples
-    --------
-    >>> import keras
-    >>> from skfer.inference._engine import weights_fingerprint
-    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    >>> weights_fingerprint(model) == weights_fingerprint(model)
-    True
-    """
-    return WeightsFingerprint(model)()
-
-
 class Int8Engine:
     """A fitted network as an 8-bit ONNX Runtime session: classifier input in, probabilities out.
 
@@ -154,7 +140,7 @@ class Int8Engine:
         An ONNX file written by :func:`~skfer.export_onnx` for a classifier
         alone (input ``"pixels"``, output ``"probabilities"``).
     weights : tuple of int, default=None
-        :func:`weights_fingerprint` of the network it was made from.
+        :class:`WeightsFingerprint` of the network it was made from (see :meth:`bind`).
 
     Attributes
     ----------
@@ -213,7 +199,20 @@ class Int8Engine:
             network.export(str(path), format="onnx", verbose=False)
             _name_output_and_describe(path, np.asarray(classifier.classes_).tolist(), _CLASSIFIER_INPUT, metadata)
             _quantize_int8(path, np.ascontiguousarray(calibration_sample(faces), dtype=np.float32))
-            return cls(path.read_bytes(), weights_fingerprint(classifier.model_))
+            engine = cls(path.read_bytes())
+        engine.bind(classifier.model_)
+        return engine
+
+    def bind(self, model):
+        """Note ``model``'s weights, as they are now, as those this engine was made from.
+
+        Parameters
+        ----------
+        model : keras.Model
+            The network the engine was converted from.
+        """
+        self._fingerprint = WeightsFingerprint(model)
+        self.weights = self._fingerprint()
 
     def made_from(self, model):
         """Whether ``model``'s weights, as they are now, are those this engine was made from.

@@ -7,7 +7,7 @@ import numpy as np
 from .._constants import EMOTIONS, N_PIXELS
 from ..estimator._classifier import FERClassifier
 from ..estimator._pipeline import make_fer_pipeline
-from ..inference._engine import INT8, Int8Engine, weights_fingerprint
+from ..inference._engine import INT8, Int8Engine
 from ..models._dcnn import OUTPUT_LAYER
 from ..models._inference import PREDICT_DTYPES
 from ._cards import DEFAULT_MODEL, check_engine, engine_file, read_card, shipped_file
@@ -42,7 +42,7 @@ def pipeline_from_card(card, predict_dtype=INT8):
     output.set_weights([kernel[:, units], bias[units]])
     if predict_dtype == INT8:
         classifier.engine_ = _shipped_engine(card)
-        classifier.engine_.weights = weights_fingerprint(classifier.model_)  # the weights its hash names
+        classifier.engine_.bind(classifier.model_)  # the weights its hash names
     classifier.set_params(predict_dtype=predict_dtype)
     pipeline = make_fer_pipeline(classifier)
     pipeline[:-1].fit(blank)
