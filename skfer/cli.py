@@ -179,13 +179,88 @@ def _export(args):
     print(f"Wrote {path}; predict with it: skfer predict PHOTO --model {path}", file=sys.stderr)
 
 
+#: The serve extra's modules: ``skfer serve`` checks for them before loading anything.
+_SERVE_MODULES = {"fastapi": "fastapi", "uvicorn": "uvicorn", "multipart": "python-multipart",
+                  "fastapi_offline": "fastapi-offline", "PIL": "pillow"}
+
+
+def _serve(args):
+    import importlib.util
+
+    missing = [package for module, package in _SERVE_MODULES.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        raise ImportError(
+            f"skfer serve needs the serve extra, and {', '.join(missing)} is not installed: "
+            'pip install "skfer[serve]".'
+        )
+    import uvicorn
+
+    from .serve import make_app
+
+    app = make_app(
+        None if args.model is None else _load_classifier(args.model),
+        max_file_bytes=round(args.max_file_mb * 1e6), max_files=args.max_files,
+        max_pixels=round(args.max_megapixels * 1e6), max_faces=args.max_faces, threads=args.threads,
+    )
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"skfer serve: the page at http://{shown}:{args.port}/, the API's documentation at /docs", file=sys.stderr)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"skfer serve: listening on {args.host}: other machines can reach it.", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
+
+
+def _at_least(kind, low, high=None):
+    """An argparse type: ``kind`` within [low, high], or an error naming the range."""
+
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is not within {low}-{high if high is not None else 'inf'}")
+        return value
+
+    return convert
+
+
+def _add_serve(commands):
+    serve = commands.add_parser(
+        "serve",
+        help="the model over HTTP, with a page to try it in a browser",
+        description="Serve the model over HTTP (needs the serve extra: pip install \"skfer[serve]\"): "
+        "POST /v1/predict takes image files and answers with the rows 'skfer predict' writes; "
+        "POST /v1/predict/faces takes 48x48 faces as JSON; GET /v1/model, /health, /docs. The page at / "
+        "draws the faces' emotions over photos or a webcam snapshot. Requests that arrive together are "
+        "predicted in one batch. Binds 127.0.0.1 unless --host says otherwise.",
+    )
+    serve.add_argument(
+        "--model", help="fitted pipeline (joblib) or ONNX file from 'skfer export'; default: the pretrained model"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=_at_least(int, 0, 65535), default=8000, help="port (default: %(default)s)")
+    limits = serve.add_argument_group("limits (larger requests get a 413 and a JSON error)")
+    limits.add_argument("--max-file-mb", type=_at_least(float, 0.001), default=20, metavar="MB",
+                        help="megabytes per uploaded file (default: %(default)s)")
+    limits.add_argument("--max-files", type=_at_least(int, 1), default=16, metavar="N",
+                        help="files per request (default: %(default)s)")
+    limits.add_argument("--max-megapixels", type=_at_least(float, 0.001), default=50, metavar="MP",
+                        help="megapixels per image, read from its header (default: %(default)s)")
+    limits.add_argument("--max-faces", type=_at_least(int, 1), default=256, metavar="N",
+                        help="faces per /v1/predict/faces request (default: %(default)s)")
+    serve.add_argument("--threads", type=_at_least(int, 1), metavar="N",
+                       help="threads that read photos and find faces (default: the usable cores)")
+    serve.add_argument("-q", "--quiet", action="store_true", help="log warnings only, not each request")
+    serve.set_defaults(run=_serve)
+
+
 def build_parser():
     """Build the argument parser of the ``skfer`` command.
 
     Returns
     -------
     argparse.ArgumentParser
-        The parser, with the sub-commands ``train``, ``evaluate``, ``predict`` and ``export``.
+        The parser, with the sub-commands ``train``, ``evaluate``, ``predict``, ``export`` and ``serve``.
 
     Examples
     --------
@@ -300,6 +375,7 @@ def build_parser():
                         help="Training faces that calibrate --int8 (default: %(default)s)")
     export.add_argument("--data", help=f"for --int8: {data_help}")
     export.set_defaults(run=_export)
+    _add_serve(commands)
     return parser
 
 
@@ -324,7 +400,7 @@ def main(argv=None):
     try:
         _check_paths(args)  # before the heavy imports: a wrong path is refused at once
         # skfer predict with the shipped model or an ONNX file runs on ONNX Runtime alone.
-        if not (args.command == "predict" and str(args.model or ".onnx").endswith(".onnx")):
+        if not (args.command in ("predict", "serve") and str(args.model or ".onnx").endswith(".onnx")):
             _import_keras_quietly()
         args.run(args)
     except KeyboardInterrupt:

@@ -291,3 +291,12 @@ def test_predict_with_the_shipped_model_does_not_import_tensorflow(tmp_path):
     run = subprocess.run([sys.executable, "-c", code, "predict", str(photo), "-q"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert ",Happy," in run.stdout  # the same engine load_pretrained() predicts with
+
+
+def test_serve_without_the_serve_extra_says_how_to_install_it(monkeypatch, capsys):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "fastapi" else find_spec(name, *a))
+    assert main(["serve", "--port", "0"]) == 1
+    assert 'fastapi is not installed: pip install "skfer[serve]"' in capsys.readouterr().err

@@ -19,6 +19,7 @@ ALLOWED = {
     "estimator": {"inference", "models", "preprocessing"},
     "pretrained": {"estimator", "inference", "models", "preprocessing"},
     "experiments": {"datasets", "estimator", "inference", "models", "preprocessing", "pretrained", "reporting"},
+    "serve": {"inference", "preprocessing", "pretrained"},
 }
 
 
