@@ -91,7 +91,8 @@ async def _load(base, photo, n_requests, concurrency, pid):
         for _ in remaining:
             start = time.perf_counter()
             try:
-                response = await client.post(f"{base}/v1/predict", files={"file": ("astronaut.jpg", photo, "image/jpeg")})
+                files = {"file": ("astronaut.jpg", photo, "image/jpeg")}
+                response = await client.post(f"{base}/v1/predict", files=files)
                 ok = response.status_code == 200 and response.json()["rows"][0]["status"] == "ok"
                 statuses.append(response.status_code if ok else f"{response.status_code} {response.text[:200]}")
             except httpx2.HTTPError as error:

@@ -148,13 +148,14 @@ def test_limits_give_413_naming_the_file_and_the_limit(model, photos):
         (dict(files=[("photo", ("a.png", b"x"))]), 422, "Unknown form field 'photo'"),
         (dict(data={"file": "not a file"}), 422, "is text, not a file upload"),
         (dict(json={"faces": []}), 422, "No file"),
-        (dict(content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"}), 4, ""),
+        (dict(content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data"}), 400,
+         "The multipart body cannot be read: Missing boundary"),
     ],
     ids=["unknown field", "text field", "json body", "broken multipart"],
 )
 def test_malformed_photo_requests_get_a_4xx_json_error(client, request_kwargs, status, message):
     answer = client.post("/v1/predict", **request_kwargs)
-    assert answer.status_code // (100 if status == 4 else 1) == status, answer.text
+    assert answer.status_code == status, answer.text
     assert message in answer.json()["error"]
     assert client.get("/health").status_code == 200
 
@@ -178,10 +179,10 @@ def test_faces_as_pixel_strings_and_arrays_get_the_models_probabilities(client, 
         (b"{not json", 400, "The body is not valid JSON"),
         (json.dumps({"faces": [[1, 2, 3]]}).encode(), 422, "faces[0] has shape (3,)"),
         (json.dumps({"faces": [[[1] * 48] * 48, [[1] * 48] * 47]}).encode(), 422, "faces[1] has shape (47, 48)"),
-        (json.dumps({"faces": [[[1] * 48] * 47 + [[1] * 40]]}).encode(), 422, "faces[0] has shape rows of lengths [40, 48]"),
+        (json.dumps({"faces": [[[1] * 48] * 47 + [[1] * 40]]}).encode(), 422, "shape rows of lengths [40, 48]"),
         (json.dumps({"faces": ["1 2 3"]}).encode(), 422, "row 0 has 3 values"),
         (json.dumps({"faces": [[300] * 2304]}).encode(), 422, "row 0 has the value 300.0"),
-        (json.dumps({"faces": ["1 " * 2304, [1] * 2304]}).encode(), 422, "mixes pixel strings (faces[0]) and arrays (faces[1])"),
+        (json.dumps({"faces": ["1 " * 2304, [1] * 2304]}).encode(), 422, "mixes pixel strings (faces[0]) and arrays"),
         (json.dumps({"faces": [5]}).encode(), 422, "faces[0]"),
         (json.dumps({"face": []}).encode(), 422, "faces: Field required"),
         (json.dumps({"faces": []}).encode(), 422, "faces:"),

@@ -80,7 +80,9 @@ def _uploads(form, max_file_bytes):
     """(name, file) of each upload of the field ``file``; refuse other fields, text and files over the limit."""
     unknown = sorted(set(form.keys()) - {"file"})
     if unknown:
-        raise RequestError(422, f"Unknown form field {unknown[0]!r}: send the images as the field 'file' (repeatable).")
+        raise RequestError(
+            422, f"Unknown form field {unknown[0]!r}: send the images as the field 'file' (repeatable)."
+        )
     uploads = form.getlist("file")
     if not uploads:
         raise RequestError(422, "No file: send one or more images as multipart/form-data field 'file'.")
@@ -306,13 +308,15 @@ def make_app(
         },
     )
     async def predict_photos(request: Request):
-        _check_length(request, photo_limit, f"{max_files} files of {max_file_bytes:,} bytes (max_files, max_file_bytes)")
+        what = f"{max_files} files of {max_file_bytes:,} bytes (max_files, max_file_bytes)"
+        _check_length(request, photo_limit, what)
         async with slot(request) as state:
             try:
                 form = await request.form(max_files=max_files, max_fields=max_files)
-            except HTTPException as error:
-                status = 413 if "Too many files" in str(error.detail) else 400
-                raise RequestError(status, f"{error.detail} (max_files)" if status == 413 else str(error.detail)) from None
+            except HTTPException as error:  # Starlette's word on a broken body or too many files
+                if "Too many files" in str(error.detail):
+                    raise RequestError(413, f"{error.detail} (max_files)") from None
+                raise RequestError(400, f"The multipart body cannot be read: {error.detail}") from None
             try:
                 uploads = _uploads(form, max_file_bytes)
                 predictor = BatchedPredictor(state.batcher, model.classes_)

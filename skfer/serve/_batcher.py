@@ -71,6 +71,8 @@ class FaceBatcher:
 
     async def predict(self, faces):
         """Probabilities of ``faces`` (n, 2304), predicted with the faces of the requests beside it."""
+        if self._worker.done():  # stopped or failed: no one would answer
+            raise RuntimeError("The service's model worker has stopped.")
         future = self._loop.create_future()
         self._queue.put_nowait((faces, future))
         return await future
