@@ -9,10 +9,11 @@ it records each request's latency and status. The server's resident memory is
 read from ``/proc`` every 0.2 s during the load, and its peak (``VmHWM``) at
 the end. Client and server share the machine's cores, as on a single host.
 
-The baseline, with the server stopped: :func:`skfer.predict_images` on the
+The baseline, with the server stopped, in this process, with one
+``FaceDetector()`` kept for all calls: :func:`skfer.predict_images` on the
 same number of photo files in one call (its batching: 256 faces per model
-call), and one call per photo (one photo, one model call, as a service
-without batching would make).
+call), and one call per photo (one photo, one model call, one table, as a
+service without batching would make).
 
 Results: ``benchmarks/results/serve_load.json`` and ``serve_load.md``, with
 the CPU model and flags, the versions, and the command.
@@ -44,7 +45,7 @@ import cv2
 import httpx2
 import skimage.data
 
-from skfer import load_pretrained_onnx, predict_images
+from skfer import FaceDetector, load_pretrained_onnx, predict_images
 from skfer._hardware import machine, versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -119,15 +120,15 @@ def _percentile(values, q):
 
 def _direct(photo_path, n_photos):
     """predict_images on ``n_photos`` files in one call, and one call per photo: photos per second."""
-    model = load_pretrained_onnx()
-    predict_images([photo_path], model)  # load the detector, warm up
+    model, detector = load_pretrained_onnx(), FaceDetector()
+    predict_images([photo_path], model, detector=detector)  # load the detector, warm up
     start = time.perf_counter()
-    frame = predict_images([photo_path] * n_photos, model)
+    frame = predict_images([photo_path] * n_photos, model, detector=detector)
     one_call = time.perf_counter() - start
     assert len(frame) == n_photos and (frame["emotion"] == "Happy").all()
     start = time.perf_counter()
     for _ in range(n_photos):
-        predict_images([photo_path], model)
+        predict_images([photo_path], model, detector=detector)
     per_photo = time.perf_counter() - start
     return {"one_call_photos_per_s": n_photos / one_call, "call_per_photo_photos_per_s": n_photos / per_photo}
 
