@@ -160,6 +160,12 @@ def test_malformed_photo_requests_get_a_4xx_json_error(client, request_kwargs, s
     assert client.get("/health").status_code == 200
 
 
+def test_a_body_without_content_length_gets_a_411(client):
+    chunked = client.post("/v1/predict", content=iter([b"--x\r\n", b"more"]),
+                          headers={"content-type": "multipart/form-data; boundary=x"})
+    assert chunked.status_code == 411 and "Content-Length" in chunked.json()["error"]
+
+
 def test_faces_as_pixel_strings_and_arrays_get_the_models_probabilities(client, model):
     faces = _faces(3)
     expected = model.predict_proba(faces.reshape(3, -1).astype(np.float32))
