@@ -13,8 +13,8 @@ first half with :class:`sklearn.calibration.CalibratedClassifierCV`:
   unavailable otherwise).
 
 Each, and the model as shipped (``none``), is scored on the second half:
-accuracy, expected calibration error (:func:`skfer.expected_calibration_error`,
-15 bins) and log loss. Results: ``benchmarks/results/calibration.json`` and
+accuracy, mean confidence (largest probability), expected calibration error
+(:func:`skfer.reporting.expected_calibration_error`, 15 bins) and log loss. Results: ``benchmarks/results/calibration.json`` and
 ``calibration.md``.
 
 Examples
@@ -95,7 +95,7 @@ def run(X, y, seed):
 
 
 def markdown(result):
-    """The results as a Markdown table: accuracy, ECE and log loss of each method on the held-out half."""
+    """The results as a Markdown table: accuracy, confidence, ECE and log loss of each method on the held-out half."""
     lines = [
         f"# Recalibrating the default model on half of PublicTest ({result['date']})",
         "",
@@ -107,17 +107,18 @@ def markdown(result):
         f"`random_state={result['seed']}`). ECE: top-label, 15 equal-width bins "
         "(`skfer.expected_calibration_error`). Lower ECE and log loss are better.",
         "",
-        "| method | accuracy | ECE | log loss | fitted |",
-        "|---|---|---|---|---|",
+        "| method | accuracy | mean confidence | ECE | log loss | fitted |",
+        "|---|---|---|---|---|---|",
     ]
     for method, entry in result["methods"].items():
         if entry is None:
-            lines.append(f"| {method} | | | | not in scikit-learn {result['versions']['scikit-learn']} |")
+            lines.append(f"| {method} | | | | | not in scikit-learn {result['versions']['scikit-learn']} |")
             continue
         fitted = "" if method == "none" else f"{entry['fit_seconds']:.1f} s"
         if "temperature" in entry:
             fitted += f", temperature {entry['temperature']:.3f}"
-        lines.append(f"| {method} | {entry['accuracy']:.2%} | {entry['ece']:.4f} | {entry['log_loss']:.4f} "
+        lines.append(f"| {method} | {entry['accuracy']:.2%} | {entry['confidence']:.2%} | {entry['ece']:.4f} "
+                     f"| {entry['log_loss']:.4f} "
                      f"| {fitted} |")
     return "\n".join(lines) + "\n"
 

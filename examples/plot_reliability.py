@@ -8,10 +8,10 @@ A classifier is *calibrated* when, of the faces it labels with confidence
 in bins by their confidence (the largest of their seven probabilities),
 and each bin's accuracy is drawn against its mean confidence. A calibrated
 model lies on the diagonal; below it, the model is surer than it is right.
-:class:`~skfer.ReliabilityDisplay` draws the diagram with the number of
-faces in each bin below it, and the legend gives the expected calibration
-error (:func:`~skfer.expected_calibration_error`): the bins' gaps between
-accuracy and confidence, weighted by their faces.
+:class:`~skfer.reporting.ReliabilityDisplay` draws the diagram with the
+number of faces in each bin below it, and the legend gives the expected
+calibration error (:func:`~skfer.reporting.expected_calibration_error`):
+the bins' gaps between accuracy and confidence, weighted by their faces.
 
 The model is the one skfer ships (:func:`~skfer.load_pretrained`, trained
 on FER2013's Training split, predicting with its 8-bit engine), read on
@@ -48,7 +48,7 @@ pipe = load_pretrained()
 # %%
 # The diagrams
 # ------------
-# :meth:`~skfer.ReliabilityDisplay.from_estimator` calls ``predict_proba``
+# :meth:`~skfer.reporting.ReliabilityDisplay.from_estimator` calls ``predict_proba``
 # and reads its columns by ``classes_``. Passing the first display's
 # ``axes_`` draws the second on the same panels.
 clean = ReliabilityDisplay.from_estimator(pipe, faces, y_test, name="clean faces")
@@ -60,8 +60,8 @@ plt.show()
 
 # %%
 # On clean faces the points follow the diagonal. Blurred, the model is
-# right less often at most confidences, and more of its faces fall into
-# the middle bins. The bins are kept as arrays (``counts``, ``accuracy``,
+# right less often at most confidences, and its faces move to lower
+# confidences, but not as far as its accuracy falls. The bins are kept as arrays (``counts``, ``accuracy``,
 # ``confidence``), with the error in ``ece``; weighted by their faces, they
 # give the overall accuracy and mean confidence, whose gap says whether the
 # model is surer than it is right:

@@ -13,6 +13,8 @@ from sklearn.model_selection import cross_val_score
 
 from skfer import ReliabilityDisplay, expected_calibration_error
 
+pytestmark = pytest.mark.floor  # fast, and on scikit-learn's and matplotlib's declared lower bounds too
+
 PROPERTIES = settings(max_examples=25, deadline=None, derandomize=True)
 
 

@@ -28,15 +28,15 @@ def test_recalibrating_keeps_the_model_frozen_and_temperature_keeps_its_predicti
 
 
 def test_markdown_has_a_row_per_method_and_says_which_are_unavailable():
-    entry = {"accuracy": 0.6874, "ece": 0.01456, "log_loss": 0.90123, "fit_seconds": 2.04}
+    entry = {"accuracy": 0.6874, "confidence": 0.6712, "ece": 0.01456, "log_loss": 0.90123, "fit_seconds": 2.04}
     result = {"date": "2026-12-07", "command": "python benchmarks/calibration.py", "model": "crop_cosine_k3_relu",
               "seed": 0, "calibration_faces": 1794, "evaluation_faces": 1795,
               "machine": {"cpu": "AMD EPYC", "cpu_flags": ["avx2"]}, "versions": {"scikit-learn": "1.7.2"},
               "methods": {"none": entry, "sigmoid": entry, "temperature": None}}
     text = CALIBRATION["markdown"](result)
-    assert "| none | 68.74% | 0.0146 | 0.9012 |  |" in text
-    assert "| sigmoid | 68.74% | 0.0146 | 0.9012 | 2.0 s |" in text
-    assert "| temperature | | | | not in scikit-learn 1.7.2 |" in text
+    assert "| none | 68.74% | 67.12% | 0.0146 | 0.9012 |  |" in text
+    assert "| sigmoid | 68.74% | 67.12% | 0.0146 | 0.9012 | 2.0 s |" in text
+    assert "| temperature | | | | | not in scikit-learn 1.7.2 |" in text
     assert "on 1794 PublicTest faces, scored on the other 1795" in text
 
 

@@ -67,14 +67,14 @@ def test_measure_marks_each_shift_and_scores_calibration():
     assert results["blur"]["seen"] and not results["motion_blur"]["seen"]
     entry = results["occlusion"]
     assert entry["accuracy"] == round(2 / 3, 4) and entry["change"] == 0.0
-    assert entry["ece"] == round(0.8 - 2 / 3, 4)
+    assert entry["ece"] == round(0.8 - 2 / 3, 4) and entry["confidence"] == 0.8
     assert entry["log_loss"] == round(-(2 * np.log(0.8) + np.log(0.2)) / 3, 4)
     assert entry["recall"]["Happy"] == 1.0 and entry["recall"]["Sad"] == 0.0
 
 
 def _entry(**values):
     emotions = ROBUSTNESS["EMOTIONS"]
-    return {"accuracy": 0.5, "change": -0.02, "ece": 0.0312, "log_loss": 1.2345, "seen": True,
+    return {"accuracy": 0.5, "change": -0.02, "ece": 0.0312, "log_loss": 1.2345, "confidence": 0.6123, "seen": True,
             "recall": {e: 0.5 for e in emotions}, **values}
 
 
@@ -86,8 +86,8 @@ def test_markdown_has_a_row_per_shift_and_a_column_per_model():
     text = ROBUSTNESS["markdown"](result)
     assert f"| shift | set | {ROBUSTNESS['DEFAULT_MODEL']} | fer |" in text
     assert "| blur | seen | 50.00% (-2.0) | 50.00% (-2.0) |" in text
-    assert "| motion_blur | unseen | 0.100 / 1.234 | 0.100 / 1.234 |" in text
-    assert "| none |  | 0.031 / 1.234 |" in text
+    assert "| motion_blur | unseen | 0.100 / 1.234 / 61.2% | 0.100 / 1.234 / 61.2% |" in text
+    assert "| none |  | 0.031 / 1.234 / 61.2% |" in text
     assert text.count("| none |") == 3  # accuracy, calibration and the per-class table
 
 

@@ -21,8 +21,8 @@ class ReliabilityDisplay:
     its mean confidence: a calibrated classifier lies on the diagonal, an
     overconfident one below it. A panel below counts the faces in each bin.
     The legend gives the expected calibration error
-    (:func:`~skfer.expected_calibration_error`), the bins' gaps weighted by
-    their counts.
+    (:func:`~skfer.reporting.expected_calibration_error`), the bins' gaps
+    weighted by their counts.
 
     Use :meth:`from_estimator` or :meth:`from_predictions` to create one;
     :meth:`plot` with the ``axes_`` of another display draws a second
