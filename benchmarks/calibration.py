@@ -14,8 +14,8 @@ first half with :class:`sklearn.calibration.CalibratedClassifierCV`:
 
 Each, and the model as shipped (``none``), is scored on the second half:
 accuracy, mean confidence (largest probability), expected calibration error
-(:func:`skfer.reporting.expected_calibration_error`, 15 bins) and log loss. Results: ``benchmarks/results/calibration.json`` and
-``calibration.md``.
+(:func:`skfer.reporting.expected_calibration_error`, 15 bins) and log loss.
+Results: ``benchmarks/results/calibration.json`` and ``calibration.md``.
 
 Examples
 --------
@@ -62,7 +62,10 @@ def _sklearn_release():
 
 
 def recalibrate(model, X, y, method):
-    """``CalibratedClassifierCV(FrozenEstimator(model), method=method)`` fitted on ``X``, ``y``, or None if unavailable."""
+    """``CalibratedClassifierCV(FrozenEstimator(model), method=method)`` fitted on ``X``, ``y``.
+
+    None where the installed scikit-learn lacks ``method``.
+    """
     if method == "temperature" and _sklearn_release() < TEMPERATURE_SINCE:
         return None
     return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X, y)

@@ -164,7 +164,8 @@ def unseen_shifts(seed=0):
         "occlusion": lambda faces: _occlude(faces, rng),
         "gamma_0.5": lambda faces: _gamma(faces, 0.5),
         "gamma_2": lambda faces: _gamma(faces, 2.0),
-        "motion_blur": lambda faces: _each(faces, lambda f: cv2.filter2D(f, -1, motion, borderType=cv2.BORDER_REPLICATE)),
+        "motion_blur": lambda faces: _each(
+            faces, lambda f: cv2.filter2D(f, -1, motion, borderType=cv2.BORDER_REPLICATE)),
         "downscale24": lambda faces: _each(faces, lambda f: _downscale(f, 24)),
         "jpeg60": lambda faces: _each(faces, lambda f: _jpeg(f, 60)),
     }

@@ -10,6 +10,8 @@ from .._validation import Interval, validate_params
 
 #: How far a row of probabilities may sum from 1 (float32 softmax sums are within 1e-6).
 _SUM_TOLERANCE = 1e-3
+#: The constraint on ``n_bins``, wherever it is a parameter.
+N_BINS_CONSTRAINTS = {"n_bins": [Interval(Integral, 1, None, closed="left")]}
 
 
 def _check_labels(y_true, n_columns, labels):
@@ -133,7 +135,7 @@ def ece_from_bins(counts, accuracy, confidence):
     return float(np.sum(counts[filled] * gaps) / counts.sum())
 
 
-@validate_params({"n_bins": [Interval(Integral, 1, None, closed="left")]})
+@validate_params(N_BINS_CONSTRAINTS)
 def expected_calibration_error(y_true, y_prob, *, n_bins=15, labels=None):
     """Expected calibration error (ECE) of class probabilities, top-label and equal-width bins.
 

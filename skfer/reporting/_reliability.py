@@ -1,14 +1,11 @@
 """ReliabilityDisplay: a classifier's accuracy against its confidence, bin by bin, with the faces per bin."""
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import Interval, check_params
-from ._calibration import ece_from_bins, reliability_bins
+from .._validation import check_params
+from ._calibration import N_BINS_CONSTRAINTS, ece_from_bins, reliability_bins
 
-_N_BINS = {"n_bins": [Interval(Integral, 1, None, closed="left")]}
 #: Legend label of the diagonal, drawn once per Axes.
 _PERFECT = "Perfectly calibrated"
 
@@ -125,7 +122,7 @@ class ReliabilityDisplay:
             probabilities with one row per label, or ``labels`` (or the
             labels of ``y_true``) do not name its columns.
         """
-        check_params({"n_bins": n_bins}, _N_BINS, f"{cls.__name__}.from_predictions")
+        check_params({"n_bins": n_bins}, N_BINS_CONSTRAINTS, f"{cls.__name__}.from_predictions")
         bin_edges, counts, accuracy, confidence = reliability_bins(
             y_true, y_prob, n_bins=n_bins, labels=labels
         )
