@@ -1,4 +1,4 @@
-"""benchmarks/robustness.py: each shift changes the faces as its name says and is marked seen or unseen; tables show every model."""
+"""benchmarks/robustness.py: shifts change the faces as named, marked seen or unseen; tables show every model."""
 
 import argparse
 import runpy
