@@ -33,6 +33,8 @@ _LAZY = {
     "load_model": ".models",
     "MulticlassROCDisplay": ".reporting",
     "TrainingHistoryDisplay": ".reporting",
+    "ReliabilityDisplay": ".reporting",
+    "expected_calibration_error": ".reporting",
 }
 _SUBPACKAGES = ("datasets", "experiments", "models", "preprocessing", "pretrained", "reporting")
 

@@ -1,4 +1,4 @@
-"""Displays that report how a FER classifier trained and how well it separates emotions.
+"""Displays and a metric: how a FER classifier trained, how well it separates emotions, how far to trust its probabilities.
 
 Confusion matrices and text reports come from scikit-learn itself:
 :class:`sklearn.metrics.ConfusionMatrixDisplay` and
@@ -6,7 +6,14 @@ Confusion matrices and text reports come from scikit-learn itself:
 pipeline.
 """
 
+from ._calibration import expected_calibration_error
 from ._history import TrainingHistoryDisplay
+from ._reliability import ReliabilityDisplay
 from ._roc import MulticlassROCDisplay
 
-__all__ = ["MulticlassROCDisplay", "TrainingHistoryDisplay"]
+__all__ = [
+    "MulticlassROCDisplay",
+    "ReliabilityDisplay",
+    "TrainingHistoryDisplay",
+    "expected_calibration_error",
+]
