@@ -33,6 +33,7 @@ _LAZY = {
     "load_model": ".models",
     "MulticlassROCDisplay": ".reporting",
     "TrainingHistoryDisplay": ".reporting",
+    "SaliencyDisplay": ".reporting",
 }
 _SUBPACKAGES = ("datasets", "experiments", "models", "preprocessing", "pretrained", "reporting")
 

@@ -1,4 +1,4 @@
-"""Displays that report how a FER classifier trained and how well it separates emotions.
+"""Displays that report how a FER classifier trained, how well it separates emotions and where it looked.
 
 Confusion matrices and text reports come from scikit-learn itself:
 :class:`sklearn.metrics.ConfusionMatrixDisplay` and
@@ -8,5 +8,10 @@ pipeline.
 
 from ._history import TrainingHistoryDisplay
 from ._roc import MulticlassROCDisplay
+from ._saliency import SaliencyDisplay
 
-__all__ = ["MulticlassROCDisplay", "TrainingHistoryDisplay"]
+__all__ = [
+    "MulticlassROCDisplay",
+    "SaliencyDisplay",
+    "TrainingHistoryDisplay",
+]
