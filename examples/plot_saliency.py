@@ -79,7 +79,9 @@ for name, value in zip(occlusion.target_names, share):
 # Another emotion than the predicted one
 # --------------------------------------
 # ``target`` names the emotion each map explains: here, what in each face
-# speaks for "Happy", whatever was predicted.
+# speaks for "Happy", whatever was predicted. Where "Happy" is improbable
+# (a few percent), covering a square barely changes its probability, and
+# each map, drawn on its own scale, shows mostly noise.
 SaliencyDisplay.from_estimator(pipe, X, target="Happy", method="occlusion", n_cols=6)
 plt.show()
 
