@@ -48,7 +48,10 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
 # Example gallery.
-FAST_EXAMPLES = ["plot_pixel_strings.py"]
+FAST_EXAMPLES = [
+    "plot_pixel_strings.py",
+    "plot_saliency.py",
+]
 GALLERY_MODES = ("all", "fast", "none")
 gallery_mode = os.environ.get("SKFER_DOCS_GALLERY", "all")
 if gallery_mode not in GALLERY_MODES:

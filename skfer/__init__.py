@@ -35,6 +35,7 @@ _LAZY = {
     "TrainingHistoryDisplay": ".reporting",
     "ReliabilityDisplay": ".reporting",
     "expected_calibration_error": ".reporting",
+    "SaliencyDisplay": ".reporting",
 }
 _SUBPACKAGES = ("datasets", "experiments", "models", "preprocessing", "pretrained", "reporting")
 

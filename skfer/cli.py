@@ -97,8 +97,16 @@ def _print_metrics(output_dir):
     )
 
 
-def _load_classifier(model):
-    """A fitted pipeline from joblib, an ONNXEmotionPredictor for .onnx files, or the pretrained one."""
+def _load_classifier(model, keras=False):
+    """A fitted pipeline from joblib, an ONNXEmotionPredictor for .onnx files, or the pretrained one.
+
+    The pretrained one is its 8-bit engine alone (no TensorFlow), or with ``keras`` the Keras
+    pipeline (which predicts with the same engine and holds the float network, for Grad-CAM).
+    """
+    if model is None and keras:
+        from .pretrained import load_pretrained
+
+        return load_pretrained()
     if model is None:  # the shipped model's 8-bit engine: no TensorFlow to import
         from .pretrained import load_pretrained_onnx
 
@@ -149,12 +157,16 @@ def _predict(args):
         warnings.simplefilter("ignore")
     options = {key: value for key, value in vars(args).items() if key.startswith("detector_")}
     detector = FaceDetector(**{key[len("detector_") :]: value for key, value in options.items()})
-    pipeline = _load_classifier(args.model)
+    if args.explain_method is not None and args.explain is None:
+        raise ValueError("--explain-method chooses the maps of --explain DIR; give --explain DIR too.")
+    explain = (args.explain_method or "occlusion") if args.explain else False
+    pipeline = _load_classifier(args.model, keras=explain == "gradcam")
     frame = predict_images(
         args.paths, pipeline, detector=detector, every=args.every, batch_size=args.batch_size,
-        annotate_dir=args.annotate, all_files=True, progress=None if args.quiet else _file_progress(),
+        annotate_dir=args.explain or args.annotate, all_files=True,
+        progress=None if args.quiet else _file_progress(), explain=explain,
     )
-    _write_table(frame, args.output)
+    _write_table(frame.drop(columns=["saliency", "saliency_box"], errors="ignore"), args.output)
     n_files = len(frame["file"].unique())
     errors = frame.attrs["errors"]
     if not args.quiet:
@@ -327,7 +339,19 @@ def build_parser():
     )
     predict.add_argument("paths", nargs="+", help="image files, video files or folders")
     predict.add_argument("-o", "--output", help="CSV file, or JSON by its extension; default (or -): CSV on stdout")
-    predict.add_argument("--annotate", metavar="DIR", help="write copies of the images with boxes and labels")
+    drawn = predict.add_mutually_exclusive_group()
+    drawn.add_argument("--annotate", metavar="DIR", help="write copies of the images with boxes and labels")
+    drawn.add_argument(
+        "--explain", metavar="DIR",
+        help="write copies of the images with boxes, labels and each face's saliency map (where the "
+        "face's emotion came from) blended in",
+    )
+    predict.add_argument(
+        "--explain-method", choices=["occlusion", "gradcam"],
+        help="saliency maps of --explain: 'occlusion' (default) explains exactly what the model "
+        "predicts, with any model and without TensorFlow; 'gradcam' needs a Keras model (the "
+        "pretrained one is then loaded with Keras) and explains its float network",
+    )
     predict.add_argument("--every", type=int, default=1, metavar="N", help="use every N-th video frame")
     predict.add_argument(
         "--model", help="fitted pipeline (joblib) or ONNX file from 'skfer export'; default: the pretrained model"
@@ -399,8 +423,10 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         _check_paths(args)  # before the heavy imports: a wrong path is refused at once
-        # skfer predict with the shipped model or an ONNX file runs on ONNX Runtime alone.
-        if not (args.command in ("predict", "serve") and str(args.model or ".onnx").endswith(".onnx")):
+        # skfer predict with the shipped model or an ONNX file runs on ONNX Runtime alone
+        # (Grad-CAM needs the Keras network).
+        onnx_only = args.command in ("predict", "serve") and str(args.model or ".onnx").endswith(".onnx")
+        if not onnx_only or getattr(args, "explain_method", None) == "gradcam":
             _import_keras_quietly()
         args.run(args)
     except KeyboardInterrupt:

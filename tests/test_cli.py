@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from skfer.cli import main
@@ -300,3 +301,49 @@ def test_serve_without_the_serve_extra_says_how_to_install_it(monkeypatch, capsy
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "fastapi" else find_spec(name, *a))
     assert main(["serve", "--port", "0"]) == 1
     assert 'fastapi is not installed: pip install "skfer[serve]"' in capsys.readouterr().err
+
+
+def test_predict_explain_blends_the_maps_in_without_tensorflow(photos, tmp_path):
+    import cv2
+
+    code = (
+        "import sys; from skfer.cli import main; code = main(sys.argv[1:]); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'imported'; sys.exit(code)"
+    )
+    photo = photos / "astronaut.png"
+    runs = {
+        flag: subprocess.run([sys.executable, "-c", code, "predict", str(photo), flag, str(tmp_path / flag), "-q"],
+                             capture_output=True, text=True)
+        for flag in ("--explain", "--annotate")
+    }
+    for run in runs.values():
+        assert run.returncode == 0, run.stderr
+    header, row = runs["--explain"].stdout.splitlines()
+    assert "saliency" not in header and ",Happy," in row  # the table is the same, the maps go into the images
+    assert runs["--explain"].stdout == runs["--annotate"].stdout
+    explained = cv2.imread(str(tmp_path / "--explain" / "astronaut.png")).astype(int)
+    annotated = cv2.imread(str(tmp_path / "--annotate" / "astronaut.png")).astype(int)
+    changed = np.flatnonzero(np.abs(explained - annotated).sum(axis=2).any(axis=0))
+    values = dict(zip(header.split(","), row.split(",")))
+    left, width = int(values["x"]), int(values["w"])
+    assert len(changed) > width / 2 and left - width / 2 < changed.min() and changed.max() < left + 1.5 * width
+
+
+def test_predict_explain_with_gradcam_loads_the_keras_model(photos, tmp_path, capsys):
+    import cv2
+
+    assert main(["predict", str(photos / "astronaut.png"), "--explain", str(tmp_path), "--explain-method",
+                 "gradcam", "-q"]) == 0
+    assert ",Happy," in capsys.readouterr().out
+    assert cv2.imread(str(tmp_path / "astronaut.png")).shape == (512, 512, 3)
+
+
+def test_predict_explain_options_that_cannot_act_are_refused(onnx_model, photos, tmp_path):
+    photo = photos / "astronaut.png"
+    gradcam = _skfer("predict", photo, "--model", onnx_model, "--explain", tmp_path, "--explain-method", "gradcam")
+    assert gradcam.returncode == 1
+    assert "needs a Keras classifier" in gradcam.stderr and "ONNXEmotionPredictor has no Keras network" in gradcam.stderr
+    alone = _skfer("predict", photo, "--model", onnx_model, "--explain-method", "occlusion")
+    assert alone.returncode == 1 and "give --explain DIR too" in alone.stderr
+    both = _skfer("predict", photo, "--annotate", tmp_path / "a", "--explain", tmp_path / "b")
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr

@@ -12,7 +12,7 @@ FACTS = {"_constants", "_labels", "_files", "_progress", "_hardware", "_validati
 ALLOWED = {
     "preprocessing": set(),
     "models": set(),
-    "reporting": set(),
+    "reporting": {"inference"},
     "parallel": set(),
     "datasets": {"preprocessing"},
     "inference": {"models", "preprocessing"},

@@ -204,3 +204,75 @@ def test_a_prediction_failure_names_the_files_and_the_libraries(photos):
     broken = Broken().fit(np.zeros((2, 2304)), ["Happy", "Sad"])
     with pytest.raises(RuntimeError, match=rf"Predicting the faces of {photos / 'astronaut.png'} failed \(Broken.*ValueError: Input 0"):
         predict_images(photos / "astronaut.png", broken)
+
+
+# -- explain: each face's saliency map on the photo's pixels ---------------------------------
+
+
+def test_the_crop_geometry_redraws_the_face_from_the_photo(photos):
+    gray = cv2.cvtColor(cv2.imread(str(photos / "astronaut.png")), cv2.COLOR_BGR2GRAY)
+    tilted = cv2.warpAffine(gray, cv2.getRotationMatrix2D((256, 256), 25, 1.0), (512, 512))
+    for image in (gray, tilted):
+        for align in (True, False):
+            face = FaceDetector(align=align).find(image)[0]
+            redrawn = cv2.warpAffine(image, face.transform, (48, 48)).astype(float)
+            assert np.corrcoef(redrawn.ravel(), face.image.ravel())[0, 1] > 0.99, (align, face.box)
+            assert np.abs(redrawn - face.image).mean() < 5
+
+
+def test_explain_gives_each_face_its_map_on_the_photo(pipeline, photos, tmp_path):
+    df = predict_images([photos], pipeline, explain=True, annotate_dir=tmp_path / "explained")
+
+    row = df.iloc[0]
+    x, y, w, h = row["saliency_box"]
+    window = row["saliency"]
+    assert window.shape == (h, w) and window.dtype == np.float32
+    assert 0 <= x and 0 <= y and x + w <= 512 and y + h <= 512
+    # The crop's square (the face's box and a margin of 0.1 on each side) holds the map.
+    side = max(row["w"], row["h"]) * 1.2
+    assert side * side * 0.9 < w * h < side * side * 1.6  # turned a little: its bounding box is larger
+    assert x <= row["x"] and row["x"] + row["w"] <= x + w and y <= row["y"] and row["y"] + row["h"] <= y + h
+    ones = predict_images([photos / "astronaut.png"], pipeline, explain=True)
+    assert np.array_equal(ones.loc[0, "saliency"], window)  # the same photo, the same map
+
+    explained = cv2.imread(str(tmp_path / "explained" / "astronaut.png")).astype(int)
+    annotated_dir = tmp_path / "annotated"
+    predict_images([photos / "astronaut.png"], pipeline, annotate_dir=annotated_dir)
+    annotated = cv2.imread(str(annotated_dir / "astronaut.png")).astype(int)
+    changed = np.abs(explained - annotated).sum(axis=2) > 0
+    inside = np.zeros_like(changed)
+    inside[y : y + h, x : x + w] = True
+    assert changed[inside].mean() > 0.1 and not changed[~inside].any()  # the map is blended in, nothing else
+
+
+def test_a_map_of_ones_covers_the_crop_on_the_photo():
+    from skfer.inference._photos import photo_map
+
+    photo = np.zeros((200, 300), dtype=np.uint8)
+    for align, eyes in ((False, []), (True, [110, 80, 150, 100])):  # eyes tilted by atan(20 / 40)
+        face = FaceDetector(detector=lambda gray: [[100, 60, 60, 60, 0.9, *eyes]], margin=0.1,
+                            align=align).find(photo)[0]
+        window, (x, y, w, h) = photo_map(np.ones((48, 48)), face.transform, photo.shape)
+        side = 60 * 1.2 if not align else np.ceil(60 * 1.2)
+        assert window.sum() == pytest.approx(side * side, rel=0.06)
+        assert window.max() <= 1 + 1e-6 and (window >= 0).all()
+        cx, cy = x + (window * np.arange(w)).sum() / window.sum(), y + (window.T * np.arange(h)).sum() / window.sum()
+        assert (cx, cy) == pytest.approx((129.5, 89.5), abs=1.0)  # centred on the box's centre
+
+
+def test_explain_maps_video_frames_too(pipeline, tmp_path):
+    video = _video(tmp_path / "clip.avi", n_frames=2)
+
+    df = predict_images(video, pipeline, explain="occlusion")
+
+    assert df["frame"].tolist() == [0, 1]
+    for window, (x, y, w, h) in zip(df["saliency"], df["saliency_box"]):
+        assert window.shape == (h, w) and np.abs(window).sum() > 0
+        assert x <= df.loc[0, "x"] and df.loc[0, "x"] + df.loc[0, "w"] <= x + w <= 512
+
+
+def test_explain_refuses_what_it_cannot_compute_before_reading_any_file(counting, tmp_path):
+    with pytest.raises(ValueError, match="explain must be False, True, 'occlusion' or 'gradcam'; got 'lime'"):
+        predict_images(tmp_path / "missing.png", counting, explain="lime")
+    with pytest.raises(TypeError, match="CountingClassifier has no Keras network"):
+        predict_images(tmp_path / "missing.png", counting, explain="gradcam")

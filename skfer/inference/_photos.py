@@ -1,6 +1,7 @@
 """Predict the emotion of every face in image and video files, in batches."""
 
 import contextlib
+import math
 import sys
 import warnings
 from numbers import Integral
@@ -11,8 +12,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .._constants import EMOTIONS
+from .._constants import EMOTIONS, IMAGE_SIZE, N_PIXELS
 from ..preprocessing import FaceDetector, UnreadableFileError, read_bgr
+from ._saliency import check_method, saliency_maps
 from ._stream import _EmotionProba, stream_emotions
 
 #: File extensions read as images when searching folders.
@@ -33,6 +35,10 @@ NO_FACE, UNREADABLE, FAILED = "no face", "unreadable", "failed"
 _VIDEO_BATCH_FRAMES = 16
 _GREEN, _WHITE = (0, 160, 0), (255, 255, 255)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
+#: What ``explain=True`` computes: occlusion explains exactly what any pipeline predicts.
+_DEFAULT_EXPLAIN = "occlusion"
+#: Opacity of a saliency map's largest value drawn over a photo.
+_MAP_OPACITY = 0.6
 
 
 def _expand(paths):
@@ -57,24 +63,87 @@ def _place(path, frame, time_s, index, face):
     return [str(path), frame, time_s, index, *face.box, face.score, *keypoints]
 
 
-class _Rows:
-    """Rows of faces with their places; image faces predicted ``batch_size`` at a time."""
+def photo_map(face_map, transform, shape):
+    """A 48x48 map drawn on the pixels of the photo its face was cropped from.
 
-    def __init__(self, proba_of, batch_size):
+    Parameters
+    ----------
+    face_map : ndarray of shape (48, 48)
+        A map over the face's crop.
+    transform : ndarray of shape (2, 3)
+        The crop's geometry, :attr:`Face.transform <skfer.preprocessing.Face>`.
+    shape : tuple
+        The photo's shape, height first.
+
+    Returns
+    -------
+    window : ndarray of shape (h, w), dtype float32
+        The map on the photo's pixels over ``box`` (bilinear); 0 on the
+        pixels outside the crop, which the classifier never saw.
+    box : tuple of int
+        ``(x, y, w, h)``: where ``window`` lies in the photo, the smallest
+        rectangle of pixels holding the crop, cut to the photo.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.inference._photos import photo_map
+    >>> half = np.array([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25]])  # a 96x96 photo shrunk to 48x48
+    >>> window, box = photo_map(np.ones((48, 48)), half, (100, 120))
+    >>> box, window.shape, float(window[1:-1, 1:-1].min())
+    ((0, 0, 96, 96), (96, 96), 1.0)
+    """
+    height, width = shape[:2]
+    matrix = np.vstack([transform, [0.0, 0.0, 1.0]])
+    edges = (-0.5, IMAGE_SIZE - 0.5)
+    corners = np.linalg.inv(matrix) @ np.array([[x, y, 1.0] for x in edges for y in edges]).T
+    left, top = (max(0, math.ceil(corners[i].min())) for i in (0, 1))  # the pixels whose centres it covers
+    right, bottom = min(width, math.floor(corners[0].max()) + 1), min(height, math.floor(corners[1].max()) + 1)
+    window = (matrix @ np.array([[1.0, 0.0, left], [0.0, 1.0, top], [0.0, 0.0, 1.0]]))[:2]
+    drawn = cv2.warpAffine(
+        np.asarray(face_map, dtype=np.float32), window, (right - left, bottom - top),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0,
+    )
+    return drawn, (left, top, right - left, bottom - top)
+
+
+class _Explainer:
+    """Saliency maps of faces found in photos, on the photos' pixels."""
+
+    def __init__(self, pipeline, method):
+        self.pipeline = pipeline
+        self.method = method
+
+    def __call__(self, faces, shapes):
+        """A ``(window, box)`` pair (:func:`photo_map`) per face; ``shapes`` are their photos'."""
+        if not faces:
+            return []
+        crops = np.stack([face.image.reshape(N_PIXELS) for face in faces]).astype(np.float32)
+        maps = saliency_maps(self.pipeline, crops, method=self.method).maps
+        return [photo_map(m, face.transform, shape) for m, face, shape in zip(maps, faces, shapes)]
+
+
+class _Rows:
+    """Rows of faces with their places; image faces predicted ``batch_size`` at a time (and explained)."""
+
+    def __init__(self, proba_of, batch_size, explain_of=None):
         self.proba_of = proba_of
         self.batch_size = batch_size
-        self.places, self.pending, self.probas, self.statuses = [], [], [], []
+        self.explain_of = explain_of
+        self.places, self.pending, self.probas, self.statuses, self.maps = [], [], [], [], []
 
-    def add(self, place, crop):
+    def add(self, place, face, shape):
         self.places.append(place)
-        self.pending.append(crop)
+        self.pending.append((face, shape))
         if len(self.pending) == self.batch_size:
             self.flush()
 
-    def add_predicted(self, places, proba):
+    def add_predicted(self, places, proba, faces, shape):
         self.flush()
         self.places.extend(places)
         self.probas.append(proba)
+        if self.explain_of is not None:
+            self.maps.extend(self.explain_of(faces, [shape] * len(faces)))
 
     def add_status(self, path, status, reason):
         """A row for a file without faces, with the reason; rows stay in the order of the files."""
@@ -82,8 +151,11 @@ class _Rows:
 
     def flush(self):
         if self.pending:
+            faces, shapes = zip(*self.pending)
             try:
-                self.probas.append(self.proba_of(self.pending))
+                self.probas.append(self.proba_of([face.image for face in faces]))
+                if self.explain_of is not None:
+                    self.maps.extend(self.explain_of(faces, shapes))
             except Exception as exc:
                 files = list(dict.fromkeys(place[0] for place in self.places[-len(self.pending):]))
                 raise RuntimeError(
@@ -98,6 +170,11 @@ class _Rows:
         df = pd.DataFrame(self.places, columns=_PLACE)
         df["emotion"] = np.asarray(EMOTIONS, dtype=object)[proba.argmax(axis=1)]
         df = pd.concat([df, pd.DataFrame(proba, columns=list(EMOTIONS))], axis=1)
+        if self.explain_of is not None:
+            windows, boxes = np.empty(len(df), dtype=object), np.empty(len(df), dtype=object)
+            for i, (window, box) in enumerate(self.maps):
+                windows[i], boxes[i] = window, box
+            df["saliency"], df["saliency_box"] = windows, boxes
         df["status"], df["reason"] = "ok", ""
         if self.statuses:
             at, files, statuses, reasons = zip(*self.statuses)
@@ -134,7 +211,7 @@ def _predict_image(path, detector, rows):
     with _step(path, "face detection and cropping"):
         faces = detector.find(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
     for index, face in enumerate(faces):
-        rows.add(_place(path, pd.NA, np.nan, index, face), face.image)
+        rows.add(_place(path, pd.NA, np.nan, index, face), face, image.shape)
     return len(faces)
 
 
@@ -154,7 +231,7 @@ def _add_video_rows(path, results, rows):
             _place(path, result.index, result.time_s, index, face)
             for index, face in enumerate(result.faces)
         ]
-        rows.add_predicted(places, result.proba)
+        rows.add_predicted(places, result.proba, result.faces, result.frame.shape)
         n_faces += len(places)
     return n_faces
 
@@ -177,8 +254,22 @@ def _draw(image, faces):
     return image
 
 
+def _draw_maps(image, faces):
+    """Blend each face's saliency map into a BGR image, in place: its largest value most opaque."""
+    for window, (x, y, w, h) in zip(faces["saliency"], faces["saliency_box"]):
+        top = float(window.max())
+        if top <= 0:
+            continue
+        heat = np.clip(window / top, 0, 1)
+        colour = cv2.applyColorMap(np.round(heat * 255).astype(np.uint8), cv2.COLORMAP_JET)
+        opacity = (_MAP_OPACITY * heat)[:, :, None]
+        part = image[y : y + h, x : x + w]
+        part[:] = np.round(part * (1 - opacity) + colour * opacity).astype(np.uint8)
+    return image
+
+
 def _annotate(images, df, annotate_dir):
-    """Write a copy of each image with its faces drawn, under a unique name."""
+    """Write a copy of each image with its faces drawn (and their maps, if explained), under a unique name."""
     annotate_dir = Path(annotate_dir)
     annotate_dir.mkdir(parents=True, exist_ok=True)
     used, faces = set(), df[df["status"] == "ok"]
@@ -189,7 +280,10 @@ def _annotate(images, df, annotate_dir):
             n += 1
             out = annotate_dir / f"{path.stem}_{n}{suffix}"
         used.add(out)
-        if not cv2.imwrite(str(out), _draw(read_bgr(path), faces[faces["file"] == str(path)])):
+        image, drawn = read_bgr(path), faces[faces["file"] == str(path)]
+        if "saliency" in drawn:
+            _draw_maps(image, drawn)
+        if not cv2.imwrite(str(out), _draw(image, drawn)):
             raise OSError(f"Could not write the annotated image {str(out)!r}.")
 
 
@@ -203,6 +297,7 @@ def predict_images(
     annotate_dir=None,
     progress=None,
     all_files=False,
+    explain=False,
 ):
     """Find the faces in image and video files and predict each face's emotion.
 
@@ -233,7 +328,9 @@ def predict_images(
         Faces of images per ``predict_proba`` call.
     annotate_dir : str or path-like, default=None
         If given, a copy of each image (not video) is written there with a
-        box and an "Emotion 87%" label drawn on each face.
+        box and an "Emotion 87%" label drawn on each face and, with
+        ``explain``, its saliency map blended in (jet colours, each map
+        scaled to its largest value, which is drawn most opaque).
     progress : callable, default=None
         Called as ``progress(done, total, path, n_faces)`` after each file,
         with the number of faces found so far.
@@ -244,6 +341,15 @@ def predict_images(
         on which an outside library failed (face detection, cropping, or a
         video's frames), with the other columns empty and ``reason`` saying
         why (the step, the library and its message for a failure).
+    explain : bool or {"occlusion", "gradcam"}, default=False
+        Also compute each face's saliency map for its predicted emotion (as
+        :class:`~skfer.SaliencyDisplay` does) and draw it back onto the
+        photo's (or frame's) pixels through the crop's geometry
+        (``Face.transform``). True means ``"occlusion"``, which explains
+        exactly what ``pipeline`` predicts, whatever it is (100 more
+        faces to predict per face); ``"gradcam"``
+        needs a Keras network (``load_pretrained()``, not
+        ``load_pretrained_onnx()``) and explains its float network.
 
     Returns
     -------
@@ -259,13 +365,21 @@ def predict_images(
         pipeline does not know), ``status`` (``"ok"``) and ``reason``
         (empty for faces), in the order of the files. ``df.attrs["errors"]`` lists the skipped files as
         ``{"file": ..., "error": ...}`` dicts and ``df.attrs["no_face"]`` the
-        files read without finding a face.
+        files read without finding a face. With ``explain``, two more
+        columns: ``saliency``, the face's map on the photo's pixels (a
+        float32 array, 0 outside the face's crop), and ``saliency_box``,
+        ``(x, y, w, h)``, where that array lies in the photo:
+        ``saliency[i, j]`` belongs to pixel ``(x + j, y + i)``. The maps
+        are raw: occlusion's are the fall of the emotion's probability,
+        signed.
 
     Raises
     ------
     ValueError
-        If ``paths`` holds no file, or ``every``, ``batch_size`` or the
-        pipeline's classes are invalid.
+        If ``paths`` holds no file, or ``every``, ``batch_size``,
+        ``explain`` or the pipeline's classes are invalid.
+    TypeError
+        If ``explain="gradcam"`` and the pipeline has no Keras network.
     ImportError
         If ``pipeline`` is None and no pretrained pipeline is available.
 
@@ -280,15 +394,28 @@ def predict_images(
     >>> df[["file", "face", "emotion", "Happy"]]  # doctest: +SKIP
                       file  face emotion     Happy
     0  photos/portrait.jpg     0   Happy  0.871...
+
+    Each face's saliency map, on the photo's pixels:
+
+    >>> df = predict_images(["portrait.jpg"], pipe, explain=True)  # doctest: +SKIP
+    >>> x, y, w, h = df.saliency_box[0]  # doctest: +SKIP
+    >>> df.saliency[0].shape == (h, w)  # doctest: +SKIP
+    True
     """
     for name, value in {"every": every, "batch_size": batch_size}.items():
         if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    if explain is True:
+        explain = _DEFAULT_EXPLAIN
+    if explain is not False:
+        if explain not in ("occlusion", "gradcam"):
+            raise ValueError(f"explain must be False, True, 'occlusion' or 'gradcam'; got {explain!r}.")
+        check_method(pipeline, explain)
     detector = FaceDetector() if detector is None else detector
     files = _expand(paths)
     if not files:
         raise ValueError(f"No image or video file found in {paths!r}.")
-    rows = _Rows(_EmotionProba(pipeline), batch_size)
+    rows = _Rows(_EmotionProba(pipeline), batch_size, _Explainer(pipeline, explain) if explain else None)
     errors, no_face, images, total_faces = [], [], [], 0
     for done, path in enumerate(files, 1):
         is_video = path.suffix.lower() in VIDEO_EXTENSIONS

@@ -19,6 +19,8 @@ _HAAR_FILE = "haarcascade_frontalface_default.xml"
 _GRAY_FROM = {3: cv2.COLOR_RGB2GRAY, 4: cv2.COLOR_RGBA2GRAY}
 _NO_KEYPOINTS = np.empty((0, 2))
 _NO_KEYPOINTS.flags.writeable = False
+_IDENTITY = np.eye(2, 3)
+_IDENTITY.flags.writeable = False
 #: Aligning: how far (a fraction of the face's side) and how tilted (degrees) the detector's
 #: second look may find the face in its turned surroundings.
 _RECENTRE_DISTANCE = 0.35
@@ -51,6 +53,15 @@ class Face(NamedTuple):
         eye, left eye, nose tip, mouth centre, right ear and left ear
         (``FaceDetector.KEYPOINTS``); the person's right eye is on the
         image's left in a frontal face.
+    transform : ndarray of shape (2, 3), default=identity
+        Where ``image`` lies in the source image: the affine map from the
+        source image's pixel coordinates ``(x, y)`` to the crop's (pixel
+        centres at whole numbers), turn, margin and resizing included, in
+        the form ``cv2.warpAffine`` takes. ``cv2.warpAffine(gray,
+        face.transform, (48, 48))`` redraws the crop (bilinear, where the
+        crop averages pixels), and with ``flags=cv2.WARP_INVERSE_MAP`` an
+        image of the crop (a saliency map, say) is drawn back onto the
+        source image's pixels.
 
     Examples
     --------
@@ -59,6 +70,14 @@ class Face(NamedTuple):
     >>> face = FaceDetector().detect([np.zeros((48, 48), dtype=np.uint8)])[0]
     >>> face.source, face.name, face.box, face.image.shape, face.keypoints.shape
     (0, 'image 0', (0, 0, 48, 48), (48, 48), (0, 2))
+
+    A face found in a photo: the centre of its crop is the centre of the
+    box (x 40 to 100, y 20 to 80, no margin) in the photo's pixels:
+
+    >>> detector = FaceDetector(detector=lambda gray: [(40, 20, 60, 60)], margin=0.0)
+    >>> face = detector.detect([np.zeros((120, 160), dtype=np.uint8)])[0]
+    >>> face.transform @ [69.5, 49.5, 1.0]
+    array([23.5, 23.5])
     """
 
     source: int
@@ -67,6 +86,7 @@ class Face(NamedTuple):
     image: np.ndarray
     score: float = math.nan
     keypoints: np.ndarray = _NO_KEYPOINTS
+    transform: np.ndarray = _IDENTITY
 
 
 def _haar_cascade():
@@ -138,11 +158,24 @@ def _eyes_angle(eyes):
 
 
 def _turned(gray, centre, angle, side):
-    """The square of ``side`` pixels (rounded up) about ``centre``, turned by ``angle`` degrees; borders repeat."""
+    """The square of ``side`` pixels (rounded up) about ``centre``, turned by ``angle`` degrees (borders
+    repeat), and the affine map (3x3) from ``gray``'s pixels to the square's."""
     side = math.ceil(side)
     rotation = cv2.getRotationMatrix2D(centre, angle, 1.0)
     rotation[:, 2] += side / 2 - np.asarray(centre, dtype=float)
-    return cv2.warpAffine(gray, rotation, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    square = cv2.warpAffine(gray, rotation, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return square, np.vstack([rotation, [0.0, 0.0, 1.0]])
+
+
+def _moved(dx, dy):
+    """The affine map (3x3) that moves pixels by ``(dx, dy)``."""
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+
+
+def _resized(width, height):
+    """The affine map (3x3) from a ``width`` x ``height`` image's pixels to those of its 48x48 resize (centres kept)."""
+    sx, sy = IMAGE_SIZE / width, IMAGE_SIZE / height
+    return np.array([[sx, 0.0, (sx - 1) / 2], [0.0, sy, (sy - 1) / 2], [0.0, 0.0, 1.0]])
 
 
 def _to_gray(image, name="The image"):
@@ -389,9 +422,8 @@ class FaceDetector(BaseEstimator):
         for face in found[: self.max_faces]:
             box = tuple(int(v) for v in np.rint(face[:4]))
             keypoints = face[5:].reshape(-1, 2)
-            faces.append(
-                Face(source, name, box, self._crop(gray, box, keypoints), face[4], keypoints)
-            )
+            image, transform = self._crop(gray, box, keypoints)
+            faces.append(Face(source, name, box, image, face[4], keypoints, transform))
         return faces
 
     def crop(self, X):
@@ -477,13 +509,17 @@ class FaceDetector(BaseEstimator):
                 f"{width}x{height} image."
             )
         if self.align and len(keypoints) >= 2:
-            square = self._upright(gray, (cx, cy), max(w, h), keypoints[:2])
+            square, placed = self._upright(gray, (cx, cy), max(w, h), keypoints[:2])
         else:
-            square = gray[top:bottom, left:right]
-        return cv2.resize(square, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
+            square, placed = gray[top:bottom, left:right], _moved(-left, -top)
+        image = cv2.resize(square, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
+        transform = (_resized(square.shape[1], square.shape[0]) @ placed)[:2]
+        transform.flags.writeable = False
+        return image, transform
 
     def _upright(self, gray, centre, face_side, eyes):
-        """The face's square, margin included, turned so that the eyes are level.
+        """The face's square, margin included, turned so that the eyes are level, and the affine map
+        (3x3) from ``gray``'s pixels to the square's.
 
         The detector looks again at the turned surroundings (twice the
         square): a tilted face's box is smaller than the upright face's and
@@ -491,7 +527,7 @@ class FaceDetector(BaseEstimator):
         centre frames the square; where there is none, the first box does.
         """
         scale = 1 + 2 * self.margin
-        context = _turned(gray, centre, _eyes_angle(eyes), 2 * face_side * scale)
+        context, turn = _turned(gray, centre, _eyes_angle(eyes), 2 * face_side * scale)
         middle = context.shape[0] / 2
         frame, nearest = (middle, middle, face_side), _RECENTRE_DISTANCE * face_side
         for x, y, w, h, score, *points in self._detections(context):
@@ -501,5 +537,6 @@ class FaceDetector(BaseEstimator):
                 frame, nearest = (x + w / 2, y + h / 2, max(w, h)), distance
         x, y, side = frame
         side = math.ceil(side * scale)
-        shift = np.float32([[1, 0, -round(x - side / 2)], [0, 1, -round(y - side / 2)]])  # whole pixels
-        return cv2.warpAffine(context, shift, (side, side), borderMode=cv2.BORDER_REPLICATE)
+        shift = _moved(-round(x - side / 2), -round(y - side / 2))  # whole pixels
+        square = cv2.warpAffine(context, shift[:2], (side, side), borderMode=cv2.BORDER_REPLICATE)
+        return square, shift @ turn
