@@ -3,17 +3,30 @@
 import sys
 import time
 
-import keras
 
+def clock(seconds):
+    """Seconds as a clock: "m:ss", or "h:mm:ss" from an hour.
 
-def _clock(seconds):
+    Examples
+    --------
+    >>> from skfer._progress import clock
+    >>> clock(75), clock(3725)
+    ('1:15', '1:02:05')
+    """
     seconds = int(round(seconds))
     hours, minutes = divmod(seconds // 60, 60)
     return f"{hours}:{minutes:02d}:{seconds % 60:02d}" if hours else f"{minutes}:{seconds % 60:02d}"
 
 
-def _metrics(logs, names=None):
-    """", loss 1.2345, accuracy 0.5000" for the numeric entries of Keras' logs."""
+def metrics_text(logs, names=None):
+    """", loss 1.2345, accuracy 0.5000" for the numeric entries of Keras' logs (those in ``names``).
+
+    Examples
+    --------
+    >>> from skfer._progress import metrics_text
+    >>> metrics_text({"loss": 1.23456, "accuracy": 0.5, "note": "x"})
+    ', loss 1.2346, accuracy 0.5000'
+    """
     shown = []
     for name, value in (logs or {}).items():
         if names is None or name in names:
@@ -31,7 +44,7 @@ class Progress:
     elsewhere (a log file, a notebook's captured output) a new line is
     written after the first item, every ``every_s`` seconds and at the end,
     so a long job is never silent. ``skfer predict`` reports files with it,
-    :class:`EpochProgress` the faces of each training epoch.
+    :class:`skfer.estimator._callbacks.EpochProgress` the faces of each training epoch.
 
     Parameters
     ----------
@@ -87,7 +100,7 @@ class Progress:
         rate = done / max(now - self._start, 1e-9)
         text = (
             f"{self.label}{done:,}/{self.total:,} {self.unit}, {rate:,.0f} {self.unit}/s"
-            + ("" if final else f", {_clock(self.left(done))} left")
+            + ("" if final else f", {clock(self.left(done))} left")
             + suffix
         )
         self.write(text, final)
@@ -126,83 +139,3 @@ def resolve_verbose(verbose, stream=None):
     stream = sys.stderr if stream is None else stream
     in_notebook = "ipykernel" in sys.modules
     return int(in_notebook or bool(getattr(stream, "isatty", lambda: False)()))
-
-
-class EpochProgress(keras.callbacks.Callback):
-    """Report faces done, faces per second and time left in the epoch and in the whole run.
-
-    A Keras callback around :class:`Progress`; :class:`FERClassifier` adds it
-    for ``verbose=1`` in every entry point (``fit``, ``partial_fit``,
-    ``fit_dataset``, ``skfer train``). The run's time left is the epoch's
-    plus the epochs still to come at the mean time of the epochs finished
-    in this fit (the current epoch's projected time before the first ends);
-    early stopping can end a run sooner.
-
-    Parameters
-    ----------
-    n_samples : int
-        Faces per epoch.
-    epochs : int
-        Last epoch of the fit (for "epoch 3/30").
-    every_s : float, default=10.0
-        Seconds between lines when the output is not a terminal.
-    stream : file-like, default=None
-        Where to write; ``sys.stderr`` if None.
-
-    Examples
-    --------
-    >>> import io
-    >>> from skfer._progress import EpochProgress
-    >>> out = io.StringIO()
-    >>> progress = EpochProgress(n_samples=100, epochs=2, stream=out)
-    >>> progress.params = {"steps": 4}
-    >>> progress.on_train_begin()
-    >>> progress.on_epoch_begin(0)
-    >>> progress.on_epoch_end(0, {"loss": 1.5, "accuracy": 0.25})
-    >>> "epoch 1/2" in out.getvalue() and "accuracy 0.2500" in out.getvalue()
-    True
-    """
-
-    def __init__(self, n_samples, epochs, every_s=10.0, stream=None):
-        super().__init__()
-        self.n_samples = n_samples
-        self.epochs = epochs
-        self.every_s = every_s
-        self.stream = stream
-
-    def on_train_begin(self, logs=None):
-        self._progress = Progress("faces", self.every_s, self.stream)
-        self._epoch_seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-        self._progress.start(self.n_samples, label=f"epoch {epoch + 1}/{self.epochs}: ")
-
-    def _run_left(self, epoch_left):
-        per_epoch = (
-            sum(self._epoch_seconds) / len(self._epoch_seconds)
-            if self._epoch_seconds
-            else self._progress.elapsed() + epoch_left
-        )
-        return epoch_left + (self.epochs - self._epoch - 1) * per_epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        steps = self.params.get("steps") or 1
-        done = min(self.n_samples, round(self.n_samples * (batch + 1) / steps))
-        if done >= self.n_samples:
-            return  # the epoch's end line reports it, with validation
-        run_left = self._run_left(self._progress.left(done))
-        self._progress.update(
-            done, f" in the epoch, {_clock(run_left)} in the run{_metrics(logs, ('loss', 'accuracy'))}"
-        )
-
-    def on_epoch_end(self, epoch, logs=None):
-        seconds = self._progress.elapsed()
-        self._epoch_seconds.append(seconds)
-        shown = _metrics({k: v for k, v in (logs or {}).items() if k != "epoch_seconds"})  # time shown already
-        left = "" if epoch + 1 >= self.epochs else f", {_clock(self._run_left(0.0))} left in the run"
-        self._progress.write(
-            f"epoch {epoch + 1}/{self.epochs}: {self.n_samples:,} faces in {_clock(seconds)} "
-            f"({self.n_samples / max(seconds, 1e-9):,.0f} faces/s){left}{shown}",
-            final=True,
-        )

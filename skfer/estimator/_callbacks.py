@@ -6,6 +6,7 @@ import time
 
 import keras
 
+from .._progress import Progress, clock, metrics_text
 from ._routing import routed
 
 class EpochSchedule(keras.callbacks.Callback):
@@ -296,3 +297,83 @@ def recipe_callbacks(estimator, epochs):
         kind, settings = groups["early_stopping"]
         callbacks.append(kind(**{**settings, **routed(estimator, "early_stopping")}))
     return callbacks
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """Report faces done, faces per second and time left in the epoch and in the whole run.
+
+    A Keras callback around :class:`Progress`; :class:`FERClassifier` adds it
+    for ``verbose=1`` in every entry point (``fit``, ``partial_fit``,
+    ``fit_dataset``, ``skfer train``). The run's time left is the epoch's
+    plus the epochs still to come at the mean time of the epochs finished
+    in this fit (the current epoch's projected time before the first ends);
+    early stopping can end a run sooner.
+
+    Parameters
+    ----------
+    n_samples : int
+        Faces per epoch.
+    epochs : int
+        Last epoch of the fit (for "epoch 3/30").
+    every_s : float, default=10.0
+        Seconds between lines when the output is not a terminal.
+    stream : file-like, default=None
+        Where to write; ``sys.stderr`` if None.
+
+    Examples
+    --------
+    >>> import io
+    >>> from skfer.estimator._callbacks import EpochProgress
+    >>> out = io.StringIO()
+    >>> progress = EpochProgress(n_samples=100, epochs=2, stream=out)
+    >>> progress.params = {"steps": 4}
+    >>> progress.on_train_begin()
+    >>> progress.on_epoch_begin(0)
+    >>> progress.on_epoch_end(0, {"loss": 1.5, "accuracy": 0.25})
+    >>> "epoch 1/2" in out.getvalue() and "accuracy 0.2500" in out.getvalue()
+    True
+    """
+
+    def __init__(self, n_samples, epochs, every_s=10.0, stream=None):
+        super().__init__()
+        self.n_samples = n_samples
+        self.epochs = epochs
+        self.every_s = every_s
+        self.stream = stream
+
+    def on_train_begin(self, logs=None):
+        self._progress = Progress("faces", self.every_s, self.stream)
+        self._epoch_seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._progress.start(self.n_samples, label=f"epoch {epoch + 1}/{self.epochs}: ")
+
+    def _run_left(self, epoch_left):
+        per_epoch = (
+            sum(self._epoch_seconds) / len(self._epoch_seconds)
+            if self._epoch_seconds
+            else self._progress.elapsed() + epoch_left
+        )
+        return epoch_left + (self.epochs - self._epoch - 1) * per_epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        steps = self.params.get("steps") or 1
+        done = min(self.n_samples, round(self.n_samples * (batch + 1) / steps))
+        if done >= self.n_samples:
+            return  # the epoch's end line reports it, with validation
+        run_left = self._run_left(self._progress.left(done))
+        self._progress.update(
+            done, f" in the epoch, {clock(run_left)} in the run{metrics_text(logs, ('loss', 'accuracy'))}"
+        )
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = self._progress.elapsed()
+        self._epoch_seconds.append(seconds)
+        shown = metrics_text({k: v for k, v in (logs or {}).items() if k != "epoch_seconds"})  # time shown already
+        left = "" if epoch + 1 >= self.epochs else f", {clock(self._run_left(0.0))} left in the run"
+        self._progress.write(
+            f"epoch {epoch + 1}/{self.epochs}: {self.n_samples:,} faces in {clock(seconds)} "
+            f"({self.n_samples / max(seconds, 1e-9):,.0f} faces/s){left}{shown}",
+            final=True,
+        )

@@ -19,12 +19,12 @@ from sklearn.utils.class_weight import compute_class_weight, compute_sample_weig
 
 from .._files import FolderLock
 from .._labels import align_labels
-from .._progress import EpochProgress, resolve_verbose
+from .._progress import resolve_verbose
 from ..inference._engine import CALIBRATION_FACES
 from ._prediction import renew_predictor
 from ..models._fine_tune import freeze_blocks, transfer_body
 from ._batches import EpochBatches
-from ._callbacks import needs_validation, recipe_callbacks
+from ._callbacks import EpochProgress, needs_validation, recipe_callbacks
 from ._checkpoint import Checkpoint, aligned_history, data_sha256, fingerprint, load_checkpoint
 from ._inputs import FIT_KEYWORDS, check_photometric_range
 from ._network import build_network, compile_kwargs, resolved_augmentation, user_callbacks
