@@ -34,20 +34,18 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import train_test_split
 
-import numpy as np  # noqa: E402
-import sklearn  # noqa: E402
-from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
-from sklearn.frozen import FrozenEstimator  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-
-from skfer import load_fer2013, load_pretrained  # noqa: E402
-from skfer.experiments import machine, versions  # noqa: E402
-from skfer.pretrained import DEFAULT_MODEL  # noqa: E402
+from skfer import load_fer2013, load_pretrained
+from skfer.experiments import machine, versions
+from skfer.pretrained import DEFAULT_MODEL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from robustness import score  # noqa: E402
+from robustness import score
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013"
@@ -156,4 +154,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow is imported later, by main()
     main()

@@ -41,16 +41,14 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+from scipy.stats import spearmanr
 
-import numpy as np  # noqa: E402
-from scipy.stats import spearmanr  # noqa: E402
-
-from skfer import EMOTIONS, load_fer2013, load_pretrained  # noqa: E402
-from skfer.experiments import machine, versions  # noqa: E402
-from skfer.inference._saliency import saliency_maps  # noqa: E402
-from skfer.preprocessing import to_pixel_array  # noqa: E402
-from skfer.pretrained import DEFAULT_MODEL  # noqa: E402
+from skfer import EMOTIONS, load_fer2013, load_pretrained
+from skfer.experiments import machine, versions
+from skfer.inference._saliency import saliency_maps
+from skfer.preprocessing import to_pixel_array
+from skfer.pretrained import DEFAULT_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013"
@@ -242,4 +240,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow is imported later, by main()
     main()

@@ -5,6 +5,7 @@ what it did; everything it does can be done from Python too.
 """
 
 import argparse
+import math
 import os
 import sys
 import warnings
@@ -229,7 +230,7 @@ def _at_least(kind, low, high=None):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
-        if value < low or (high is not None and value > high):
+        if not math.isfinite(value) or value < low or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"{text} is not within {low}-{high if high is not None else 'inf'}")
         return value
 

@@ -221,3 +221,15 @@ def test_display_from_estimator_refuses_what_it_cannot_read(pyplot):
         ReliabilityDisplay.from_estimator(LinearRegression().fit(X, y), X, y)
     with pytest.raises(ValueError, match="'n_bins' parameter of ReliabilityDisplay.from_predictions"):
         ReliabilityDisplay.from_estimator(LogisticRegression().fit(X, y), X, y, n_bins=0)
+
+
+def test_emotion_names_score_against_fer2013s_integer_columns():
+    # The shipped model's classes_ are FER2013's 0-6; its users' labels are often the names.
+    from skfer import EMOTIONS
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 7, 50)
+    proba = rng.dirichlet(np.ones(7), 50)
+    names = np.asarray(EMOTIONS)[y]
+    assert expected_calibration_error(names, proba, labels=np.arange(7)) == expected_calibration_error(
+        y, proba, labels=np.arange(7))

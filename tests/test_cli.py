@@ -349,3 +349,10 @@ def test_predict_explain_options_that_cannot_act_are_refused(onnx_model, photos,
     assert alone.returncode == 1 and "give --explain DIR too" in alone.stderr
     both = _skfer("predict", photo, "--annotate", tmp_path / "a", "--explain", tmp_path / "b")
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_serve_limits_must_be_finite_numbers(value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--max-file-mb", value])
+    assert exit_.value.code == 2 and f"{value} is not within" in capsys.readouterr().err

@@ -222,7 +222,7 @@ def _together(send, n):
 
 def test_concurrent_requests_share_one_model_call(model, photos):
     counting = Counting(model)
-    with TestClient(make_app(counting, threads=2, batch_wait_ms=1500)) as client:
+    with TestClient(make_app(counting, threads=2, batch_wait_ms=3000)) as client:
         faces = _together(lambda i: client.post("/v1/predict/faces", json={"faces": _faces(i + 1).tolist()}), 2)
         after_faces = list(counting.calls)
         photo_answers = _together(lambda i: client.post("/v1/predict", files=_files(photos, "astronaut.png")), 2)
@@ -349,3 +349,39 @@ def test_skfer_serve_checks_its_arguments_first():
         [sys.executable, "-m", "skfer.cli", "serve", "--max-files", "0"], capture_output=True, text=True
     )
     assert done.returncode == 2 and "--max-files: 0 is not within 1-inf" in done.stderr
+
+
+def test_an_image_whose_size_cannot_be_read_first_is_never_decoded(model, tmp_path):
+    # A Radiance .hdr header can claim gigapixels in a few bytes; Pillow cannot read its size, OpenCV would decode it.
+    import cv2
+
+    hdr = tmp_path / "big.hdr"
+    cv2.imwrite(str(hdr), np.ones((8, 8, 3), np.float32))
+    with TestClient(make_app(model)) as client:
+        answer = client.post("/v1/predict", files=[("file", ("big.hdr", hdr.read_bytes(), "image/vnd.radiance"))])
+    assert answer.status_code == 422
+    (problem,) = answer.json()["problems"]
+    assert problem["file"] == "big.hdr" and "header cannot be read" in problem["reason"]
+
+
+def test_stopping_the_batcher_answers_the_requests_it_holds(model):
+    # A request whose faces are in the model call when the service stops gets an answer, not a hang.
+    import asyncio
+
+    from skfer.serve._batcher import FaceBatcher
+
+    gate = threading.Event()
+    slow = Counting(model, gate=gate)
+
+    async def stop_during_a_call():
+        async with FaceBatcher(slow, wait_s=0.01, max_batch=4, timeout_s=5) as batcher:
+            request = asyncio.ensure_future(batcher.predict(_faces(1)))
+            while not slow.calls:  # the model call has started
+                await asyncio.sleep(0.01)
+            queued = asyncio.ensure_future(batcher.predict(_faces(1)))
+            await asyncio.sleep(0.05)
+        gate.set()
+        return await asyncio.wait_for(asyncio.gather(request, queued, return_exceptions=True), 5)
+
+    answers = asyncio.run(stop_during_a_call())
+    assert [str(a) for a in answers] == ["The service is shutting down."] * 2

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.multiclass import unique_labels
 
+from .._labels import align_labels
 from .._validation import Interval, validate_params
 
 #: How far a row of probabilities may sum from 1 (float32 softmax sums are within 1e-6).
@@ -72,6 +73,8 @@ def _check_probabilities(y_true, y_prob, labels):
             f"Each row of y_prob must sum to 1 (class probabilities, such as predict_proba "
             f"returns); row {row} sums to {y_prob[row].sum():.6g}."
         )
+    if labels is not None:  # FER2013's names and integers stand for each other, as in the classifier
+        y_true = np.asarray(align_labels(y_true, np.asarray(labels)))
     return y_true, y_prob, _check_labels(y_true, y_prob.shape[1], labels)
 
 

@@ -11,8 +11,8 @@ class FaceBatcher:
 
     A worker task on the event loop takes the first waiting batch of faces,
     waits ``wait_s`` seconds, takes the batches that arrived meanwhile or
-    during the previous call (up to ``max_batch`` faces), and runs one ``predict_proba`` on all of them in a
-    thread of its own, so that the event loop keeps serving. Each caller gets
+    during the previous call (up to ``max_batch`` faces), and runs one
+    ``predict_proba`` on all of them in a thread of its own, so that the event loop keeps serving. Each caller gets
     back the probabilities of its own faces. Use it as an async context
     manager: entering starts the worker, leaving stops it and fails the
     batches still waiting.
@@ -26,6 +26,9 @@ class FaceBatcher:
         How long the worker waits for more faces after the first of a step.
     max_batch : int
         Faces per model call, at most (a single larger batch is not split).
+    timeout_s : float, default=120.0
+        How long :meth:`predict_from_thread` waits for its answer before
+        raising ``TimeoutError`` (a worker thread never waits forever).
 
     Examples
     --------
@@ -44,10 +47,11 @@ class FaceBatcher:
     1
     """
 
-    def __init__(self, model, wait_s, max_batch):
+    def __init__(self, model, wait_s, max_batch, timeout_s=120.0):
         self.model = model
         self.wait_s = wait_s
         self.max_batch = max_batch
+        self.timeout_s = timeout_s
         self.calls = 0
 
     async def __aenter__(self):
@@ -65,9 +69,9 @@ class FaceBatcher:
             pass
         while not self._queue.empty():
             _, future = self._queue.get_nowait()
-            if not future.done():
-                future.set_exception(RuntimeError("The service is shutting down."))
-        self._executor.shutdown(wait=True)
+            _stop(future)
+        # the model call in flight ends in its thread, unanswered: waiting for it would hold the event loop
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def predict(self, faces):
         """Probabilities of ``faces`` (n, 2304), predicted with the faces of the requests beside it."""
@@ -79,21 +83,30 @@ class FaceBatcher:
 
     def predict_from_thread(self, faces):
         """:meth:`predict` for code running in a worker thread: waits there for the result."""
-        return asyncio.run_coroutine_threadsafe(self.predict(faces), self._loop).result()
+        return asyncio.run_coroutine_threadsafe(self.predict(faces), self._loop).result(timeout=self.timeout_s)
 
     async def _run(self):
+        waiting = []  # a request taken from the queue that the last step had no room for
         while True:
-            batch = [await self._queue.get()]
-            await asyncio.sleep(self.wait_s)  # the requests that arrive meanwhile join this step
-            size = len(batch[0][0])
-            while size < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-                size += len(batch[-1][0])
-            batch = [(faces, future) for faces, future in batch if not future.done()]
-            if not batch:
-                continue
+            batch = [waiting.pop() if waiting else await self._queue.get()]
             try:
+                await asyncio.sleep(self.wait_s)  # the requests that arrive meanwhile join this step
+                size = len(batch[0][0])
+                while not self._queue.empty():
+                    request = self._queue.get_nowait()
+                    if size + len(request[0]) > self.max_batch:
+                        waiting.append(request)  # it opens the next step
+                        break
+                    batch.append(request)
+                    size += len(request[0])
+                batch = [(faces, future) for faces, future in batch if not future.done()]
+                if not batch:
+                    continue
                 probas = await self._loop.run_in_executor(self._executor, self._predict, [f for f, _ in batch])
+            except asyncio.CancelledError:  # stopping: nobody will answer the requests this worker holds
+                for _, future in batch + waiting:
+                    _stop(future)
+                raise
             except Exception as exc:  # every caller of this step gets the model's error
                 for _, future in batch:
                     if not future.done():
@@ -130,3 +143,8 @@ class BatchedPredictor:
 
     def predict_proba(self, faces):
         return self.batcher.predict_from_thread(np.asarray(faces, dtype=np.float32))
+
+
+def _stop(future):
+    if not future.done():
+        future.set_exception(RuntimeError("The service is shutting down."))

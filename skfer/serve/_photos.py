@@ -22,12 +22,23 @@ def _pixels(path):
         found = re.search(r"(\d+) pixels", str(error))
         return int(found[1]) if found else math.inf
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return None  # not a format Pillow reads: OpenCV decodes it or predict_images reports it
+        return None  # not a format Pillow reads: its size cannot be checked before decoding
+
+
+#: The status of an upload whose pixel count cannot be read before decoding it.
+_UNCHECKED = (
+    "{}: its header cannot be read (a damaged file, or a format whose size cannot be checked before "
+    "decoding it), so it is not decoded; send JPEG, PNG, BMP, WebP or TIFF"
+)
 
 
 def _save(uploads, folder, max_pixels):
-    """Write each upload to ``folder`` under a name of our own; refuse images over ``max_pixels`` by name."""
-    paths, too_large = {}, []
+    """Write each upload to ``folder`` under a name of our own; refuse images over ``max_pixels`` by name.
+
+    Returns the upload names by path, and the paths whose size could not be
+    read from their header: those are emptied (never decoded) and reported.
+    """
+    paths, too_large, unchecked = {}, [], set()
     for index, (name, file) in enumerate(uploads):
         suffix = Path(name).suffix.lower()
         # Uploads are images: a name that says video is still read as an image, not decoded frame by frame.
@@ -36,7 +47,10 @@ def _save(uploads, folder, max_pixels):
         with open(path, "wb") as out:
             shutil.copyfileobj(file, out)
         pixels = _pixels(path)
-        if pixels is not None and pixels > max_pixels:
+        if pixels is None:  # OpenCV would decode it unchecked (a few bytes can claim gigapixels): a status row
+            unchecked.add(str(path))
+            path.write_bytes(b"")  # left for predict_images to report as unreadable
+        elif pixels > max_pixels:
             too_large.append(
                 {"file": name, "reason": f"{pixels:,} pixels, over the limit of {max_pixels:,} (max_pixels)"}
             )
@@ -45,7 +59,7 @@ def _save(uploads, folder, max_pixels):
         raise RequestError(
             413, "; ".join(f"{p['file']}: {p['reason']}" for p in too_large), too_large
         )
-    return paths
+    return paths, unchecked
 
 
 def predict_uploads(uploads, model, detector, max_pixels):
@@ -87,17 +101,20 @@ def predict_uploads(uploads, model, detector, max_pixels):
     skfer.serve._errors.RequestError: None of the 1 files could be read: notes.txt: ...
     """
     with tempfile.TemporaryDirectory(prefix="skfer-serve-") as folder:
-        names = _save(uploads, folder, max_pixels)
+        names, unchecked = _save(uploads, folder, max_pixels)
         frame = predict_images(list(map(Path, names)), model, detector=detector, all_files=True)
-    problems = [
-        {"file": names[error["file"]], "reason": error["error"].replace(error["file"], names[error["file"]])}
-        for error in frame.attrs["errors"]
-    ]
+
+    def reason(path, text):
+        return _UNCHECKED.format(names[path]) if path in unchecked else text.replace(path, names[path])
+
+    problems = [{"file": names[error["file"]], "reason": reason(error["file"], error["error"])}
+                for error in frame.attrs["errors"]]
     if len(problems) == len(uploads):
         details = "; ".join(f"{p['file']}: {p['reason']}" for p in problems)
         raise RequestError(422, f"None of the {len(uploads)} files could be read: {details}", problems)
     frame["reason"] = [
-        reason.replace(path, names[path]) for path, reason in zip(frame["file"], frame["reason"])
+        text if text is None or text != text else reason(path, text)
+        for path, text in zip(frame["file"], frame["reason"])
     ]
     frame["file"] = frame["file"].map(names)
     return json.loads(frame.to_json(orient="records"))  # NaN and <NA> -> null
