@@ -62,6 +62,14 @@ class Saliency(NamedTuple):
         The column of ``proba`` (the class) each map explains.
     maps : ndarray of shape (n_faces, 48, 48), dtype float32
         One map per face, pixel for pixel on the face.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.inference._saliency import Saliency
+    >>> result = Saliency(np.zeros((1, 48, 48)), np.full((1, 2), 0.5), np.array([1]), np.zeros((1, 48, 48)))
+    >>> result.columns.tolist(), result.maps.shape
+    ([1], (1, 48, 48))
     """
 
     faces: np.ndarray
@@ -226,6 +234,15 @@ def keras_network(estimator):
     Raises a TypeError for classifiers without one, and a ValueError on a
     Keras backend other than TensorFlow (Grad-CAM's gradients come from
     ``tf.GradientTape``).
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skfer.inference._saliency import keras_network
+    >>> keras_network(DummyClassifier())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: method='gradcam' needs a Keras classifier ...
     """
     classifier = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     model = getattr(classifier, "model_", None)

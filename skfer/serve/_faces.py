@@ -9,7 +9,14 @@ from ._errors import RequestError
 
 
 class FacesRequest(BaseModel):
-    """The body of ``POST /v1/predict/faces``."""
+    """The body of ``POST /v1/predict/faces``.
+
+    Examples
+    --------
+    >>> from skfer.serve._faces import FacesRequest
+    >>> len(FacesRequest(faces=[" ".join(["128"] * 2304)]).faces)
+    1
+    """
 
     model_config = ConfigDict(extra="forbid")
 
