@@ -179,6 +179,7 @@ class SaliencyDisplay:
         sklearn.exceptions.NotFittedError
             If the estimator is not fitted.
         """
+        _check_drawing(len(X), ax, n_cols, alpha)  # before the maps, which take a while
         result = saliency_maps(
             estimator, X, target=target, method=method, layer=layer, patch_size=patch_size, stride=stride
         )
@@ -229,11 +230,8 @@ class SaliencyDisplay:
         import matplotlib.pyplot as plt
 
         n = len(self.maps)
-        if not 0 <= alpha <= 1:
-            raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}.")
+        _check_drawing(n, ax, n_cols, alpha)
         if ax is None:
-            if n_cols is not None and (not isinstance(n_cols, (int, np.integer)) or n_cols < 1):
-                raise ValueError(f"n_cols must be a positive integer; got {n_cols!r}.")
             n_cols = n_cols or min(n, 8)
             n_rows = math.ceil(n / n_cols)
             figure, grid = plt.subplots(
@@ -243,11 +241,7 @@ class SaliencyDisplay:
                 spare.set_axis_off()
             axes = grid.ravel()[:n]
         else:
-            if n_cols is not None:
-                raise ValueError("n_cols sets the grid of a new figure; with ax, the Axes given set it.")
             axes = np.asarray(ax, dtype=object).ravel()
-            if len(axes) != n:
-                raise ValueError(f"ax must hold one Axes per face ({n}); got {len(axes)}.")
             figure = axes[0].figure
         self.images_ = []
         for panel, face, heat, name, probability in zip(
@@ -261,3 +255,17 @@ class SaliencyDisplay:
             panel.set_axis_off()
         self.axes_, self.figure_ = axes, figure
         return self
+
+
+def _check_drawing(n_faces, ax, n_cols, alpha):
+    """Refuse drawing settings that cannot act, naming them."""
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}.")
+    if ax is None:
+        if n_cols is not None and (not isinstance(n_cols, (int, np.integer)) or n_cols < 1):
+            raise ValueError(f"n_cols must be a positive integer; got {n_cols!r}.")
+        return
+    if n_cols is not None:
+        raise ValueError("n_cols sets the grid of a new figure; with ax, the Axes given set it.")
+    if len(np.asarray(ax, dtype=object).ravel()) != n_faces:
+        raise ValueError(f"ax must hold one Axes per face ({n_faces}); got {np.asarray(ax, dtype=object).size}.")
