@@ -203,7 +203,8 @@ def _serve(args):
     missing = [package for module, package in _SERVE_MODULES.items() if importlib.util.find_spec(module) is None]
     if missing:
         raise ImportError(
-            f"skfer serve needs the serve extra, and {', '.join(missing)} is not installed: "
+            f"skfer serve needs the serve extra, and {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not installed: "
             'pip install "skfer[serve]".'
         )
     import uvicorn
