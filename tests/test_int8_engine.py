@@ -5,10 +5,12 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 from skfer import FERClassifier
-from skfer.inference._engine import Int8Engine
+from skfer.inference._engine import Int8Engine, WeightsFingerprint
 from skfer.pretrained import MODELS, load_pretrained
 from skfer.pretrained import _cards
 
@@ -121,6 +123,33 @@ def test_the_shipped_engine_knows_its_weights():
     classifier.model_.load_weights(_cards.shipped_file(_cards.read_card("crop_cosine_k3_relu_40ep")["weights"]))
     with pytest.raises(ValueError, match="weights of model_ changed"):
         pipe.predict(faces)
+
+
+@settings(max_examples=20, deadline=None)
+@given(weight=st.integers(0, 43), position=st.integers(0, 10**6), bits=st.integers(1, 2**32 - 1))
+def test_the_weights_fingerprint_catches_any_single_changed_value(shipped_network, weight, position, bits):
+    # Any single 32-bit word changed, by any bit pattern, changes the fingerprint, on both paths.
+    model, fingerprint, before = shipped_network
+    variable = model.weights[weight]
+    values = np.array(variable.numpy())
+    flat = values.reshape(-1).view(np.uint32)
+    index = position % flat.size
+    flat[index] ^= np.uint32(bits)
+    variable.assign(values)
+    try:
+        assert fingerprint() != before and fingerprint._from_numpy() == fingerprint()
+    finally:
+        flat[index] ^= np.uint32(bits)
+        variable.assign(values)
+    assert fingerprint() == before
+
+
+@pytest.fixture(scope="module")
+def shipped_network():
+    model = load_pretrained()[-1].model_
+    fingerprint = WeightsFingerprint(model)
+    assert len(model.weights) == 44 and fingerprint._from_numpy() == fingerprint()
+    return model, fingerprint, fingerprint()
 
 
 def test_initialize_makes_no_engine_from_untrained_weights(faces):
