@@ -99,6 +99,24 @@ def test_normalizer_scale_and_standardize():
     np.testing.assert_allclose(std.inverse_transform(Z), X, atol=1e-4)
 
 
+def test_normalizer_checks_every_input_it_does_not_validate_again(faces):
+    # Faces a PixelStringTransformer returned skip validate_data; anything else is still checked.
+    X = faces[0][:3].astype(np.float32)
+    normalizer = PixelNormalizer().fit(X)
+    expected = X / 255
+    np.testing.assert_array_equal(normalizer.transform(X), expected)
+    np.testing.assert_array_equal(normalizer.transform(np.asfortranarray(X)), expected)
+    bad = X.copy()
+    bad[1, 7] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        normalizer.transform(bad)
+    with pytest.raises(ValueError, match="2304 features"):
+        normalizer.transform(X[:, :100])
+    named = PixelNormalizer().fit(pd.DataFrame(X, columns=[f"pixel{i}" for i in range(X.shape[1])]))
+    with pytest.warns(UserWarning, match="feature names"):
+        named.transform(X)
+
+
 def test_normalizer_rejects_unknown_method():
     with pytest.raises(ValueError, match="method"):
         PixelNormalizer(method="minmax").fit(np.zeros((2, 3)))

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from .._validation import Options, check_params
+from .._validation import Options, check_params, passes_validation
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._constants import PIXEL_MAX
@@ -116,7 +116,8 @@ class PixelNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ``(X - mean_) / scale_``, float32 unless ``X`` is float64.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        if not passes_validation(self, X):  # e.g. PixelStringTransformer's output
+            X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
         self._check_range(X)
         return ((X - X.dtype.type(self.mean_)) / X.dtype.type(self.scale_)).astype(X.dtype, copy=False)
 
