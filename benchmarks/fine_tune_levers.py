@@ -19,7 +19,10 @@ The levers:
   and noise at the robustness shifts' strength), ``augmentation__zoom=0.2``
   and ``augmentation__rotation=15``;
 * ``balanced``: ``class_weight="balanced"`` (each class weighs in the loss
-  inversely to its count; the part 4 lever for Disgust and Fear).
+  inversely to its count; the part 4 lever for Disgust and Fear);
+* ``ema``: the optimizer keeps an exponential moving average of the weights
+  (``optimizer__use_ema=True``, momentum 0.99, about the last hundred
+  steps), which Keras writes into the network when the fit ends.
 
 Runs are checkpointed under ``--runs`` (resumed when the script is run
 again). Results: ``--output`` (JSON) and the same name with ``.md``, with
@@ -57,6 +60,7 @@ LEVERS = {
     "control": {},
     "robust": {"augmentation__photometric": 1.0, "augmentation__zoom": 0.2, "augmentation__rotation": 15.0},
     "balanced": {"class_weight": "balanced"},
+    "ema": {"optimizer__use_ema": True, "optimizer__ema_momentum": 0.99},
 }
 
 
