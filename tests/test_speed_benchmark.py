@@ -37,3 +37,18 @@ def test_a_partial_run_merges_into_the_results_and_keeps_each_sections_run(tmp_p
     assert re.search(r"\| Parsing speed-up \(target >= 20x\) +\| 20\.0x \|", table)
     assert "DCNN forward MFLOP per face" in table
     assert "| parsing | 2026-01-01T00:00:00+00:00 |" in table and "| flops |" in table
+
+
+def test_call_overhead_times_every_stage_of_one_face(tmp_path):
+    main = runpy.run_path(str(SPEED.with_name("call_overhead.py")))["main"]
+    output = tmp_path / "overhead.json"
+    assert main(["--quick", "--output", str(output)]) == 0
+    result = json.loads(output.read_text())
+    stages = result["stages"]
+    assert len(stages) == 6 and all(len(t["rounds_ms"]) == 2 and t["median_ms"] > 0 for t in stages.values())
+    # The whole path costs at least its engine run and its weight check.
+    path, engine, check = (stages[name]["median_ms"] for name in (
+        "default path (pipeline.predict_proba)", "engine (engine_.predict_on_batch)",
+        "weight check (engine_.made_from(model_))"))
+    assert path > engine and path > check
+    assert "| weight check (engine_.made_from(model_)) |" in output.with_suffix(".md").read_text()
