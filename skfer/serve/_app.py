@@ -45,8 +45,8 @@ _ROWS_DESCRIPTION = (
 _ERROR = {"description": "`{\"error\": message, \"problems\": [{\"file\" or \"face\": ..., \"reason\": ...}]}`"}
 
 
-def _error_response(status, message, problems=(), headers=None):
-    return JSONResponse({"error": message, "problems": list(problems)}, status_code=status, headers=headers)
+def _error_response(error):
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
 def _describe(model, name):
@@ -241,20 +241,21 @@ def make_app(
 
     @app.exception_handler(RequestError)
     async def refused(request, error):
-        return _error_response(error.status, error.message, error.problems, error.headers)
+        return _error_response(error)
 
     @app.exception_handler(HTTPException)
     async def http_error(request, error):
-        return _error_response(error.status_code, str(error.detail), headers=getattr(error, "headers", None))
+        headers = getattr(error, "headers", None)
+        return _error_response(RequestError(error.status_code, str(error.detail), headers=headers))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, error):
         problems = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in error.errors()]
-        return _error_response(422, "; ".join(f"{p['field']}: {p['reason']}" for p in problems), problems)
+        return _error_response(RequestError(422, "; ".join(f"{p['field']}: {p['reason']}" for p in problems), problems))
 
     @app.exception_handler(Exception)
     async def failed(request, error):
-        return _error_response(500, f"The service failed: {type(error).__name__}: {error}")
+        return _error_response(RequestError(500, f"The service failed: {type(error).__name__}: {error}"))
 
     @contextlib.asynccontextmanager
     async def slot(request):

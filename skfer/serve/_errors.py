@@ -10,7 +10,7 @@ class RequestError(Exception):
     Parameters
     ----------
     status : int
-        The HTTP status, 4xx.
+        The HTTP status (4xx; 500 for a failure of the service itself).
     message : str
         What was wrong, in one sentence that names the file, field or face.
     problems : list of dict, default=()
