@@ -71,8 +71,7 @@ class WeightsFingerprint:
     For each weight, the sum modulo 2**32 of its 32-bit words, each
     multiplied by an odd factor of its position: odd factors are invertible
     modulo 2**32, so changing any single value of any weight always changes
-    it, and moving values about almost always does. Wrapping 32-bit
-    arithmetic vectorizes, which halved the check's cost next to exact 64-bit sums.
+    it, and moving values about almost always does.
     On the TensorFlow backend it runs as one XLA-compiled pass over the
     variables (no copy of the weights to NumPy; compiled on the first call),
     which keeps the check before every 8-bit prediction cheap; other backends read the weights
