@@ -22,7 +22,17 @@ The levers:
   inversely to its count; the part 4 lever for Disgust and Fear);
 * ``ema``: the optimizer keeps an exponential moving average of the weights
   (``optimizer__use_ema=True``, momentum 0.99, about the last hundred
-  steps), which Keras writes into the network when the fit ends.
+  steps), which Keras writes into the network when the fit ends;
+* ``distill``: knowledge distillation (``fit(..., teacher_proba=P)``, half of
+  each target from the teacher, ``distillation=0.5``) from the soft vote of
+  the shipped models of ``TEACHER`` with flips, computed once on the clean
+  Training faces while the network trains on their augmented views;
+* ``robust_distill``: ``robust`` and ``distill`` together: the shifts
+  trained in while the teacher's clean-view predictions anchor the clean
+  behaviour.
+
+The teacher's own PublicTest accuracy (through the int8 path, with flips)
+is reported beside the levers.
 
 Runs are checkpointed under ``--runs`` (resumed when the script is run
 again). Results: ``--output`` (JSON) and the same name with ``.md``, with
@@ -61,18 +71,35 @@ LEVERS = {
     "robust": {"augmentation__photometric": 1.0, "augmentation__zoom": 0.2, "augmentation__rotation": 15.0},
     "balanced": {"class_weight": "balanced"},
     "ema": {"optimizer__use_ema": True, "optimizer__ema_momentum": 0.99},
+    "distill": {"distillation": 0.5},
+    "robust_distill": {"augmentation__photometric": 1.0, "augmentation__zoom": 0.2, "augmentation__rotation": 15.0,
+                       "distillation": 0.5},
 }
+#: Levers that fit with the teacher's probabilities.
+DISTILLED = ("distill", "robust_distill")
+#: The teacher: the shipped models whose soft vote with flips scored best on PublicTest
+#: (``ensemble_rule`` in ``benchmarks/results/tta_pretrained.json``).
+TEACHER = ("crop_cosine", "crop_cosine_k3_relu", "crop_cosine_k3_relu_40ep")
 
 
-def fine_tune(lever, X, y, epochs, learning_rate, folder):
-    """``load_pretrained()`` fine-tuned with ``lever`` on faces ``X`` (0-255) and labels ``y``: the pipeline."""
+def teacher_proba(X):
+    """The soft vote of ``TEACHER``'s models, each with flips, on faces ``X`` (0-255): shape (n, 7)."""
+    return np.mean([load_pretrained(name).set_params(ferclassifier__tta="flip").predict_proba(X)
+                    for name in TEACHER], axis=0)
+
+
+def fine_tune(lever, X, y, epochs, learning_rate, folder, teacher=None):
+    """``load_pretrained()`` fine-tuned with ``lever`` on faces ``X`` (0-255) and labels ``y``: the pipeline.
+
+    ``teacher``: the teacher's probabilities for ``X``, given to the fit of a distilling lever.
+    """
     pipeline = load_pretrained()  # FERClassifier's training defaults are the default recipe's
     pipeline[-1].set_params(
         **LEVERS[lever], warm_start=True, epochs=epochs, learning_rate=learning_rate,
         lr_schedule="cosine", lr_schedule__warmup=0.0, early_stopping=False, random_state=0, verbose=1,
         checkpoint_dir=str(folder), resume=True,
     )
-    pipeline[-1].fit(pipeline[:-1].transform(X), y)
+    pipeline[-1].fit(pipeline[:-1].transform(X), y, teacher_proba=teacher if lever in DISTILLED else None)
     return pipeline
 
 
@@ -122,8 +149,16 @@ def main(argv=None):
         "shipped": score(load_pretrained(), faces, labels, every_shift()),
         "levers": {},
     }
+    teacher = None
+    if set(args.levers) & set(DISTILLED):
+        teacher = teacher_proba(X)
+        on_test = teacher_proba(faces.reshape(len(faces), -1))
+        results["teacher"] = {"models": list(TEACHER), "tta": "flip",
+                              "publictest_accuracy": float(np.mean(on_test.argmax(axis=1) == labels)),
+                              "training_accuracy": float(np.mean(teacher.argmax(axis=1) == y))}
+        print("teacher", json.dumps(results["teacher"]), flush=True)
     for lever in args.levers:
-        pipeline = fine_tune(lever, X, y, args.epochs, args.learning_rate, args.runs / lever)
+        pipeline = fine_tune(lever, X, y, args.epochs, args.learning_rate, args.runs / lever, teacher)
         results["levers"][lever] = {"params": LEVERS[lever], **score(pipeline, faces, labels, every_shift())}
         print(lever, json.dumps(results["levers"][lever]["accuracy"]), flush=True)
     results["peak_memory_mb"] = peak_memory_mb()  # training on all Training faces, then scoring
@@ -147,6 +182,10 @@ def _markdown(r):
         "(validation) faces and their shifts (`benchmarks/robustness.py`). Peak resident memory of the "
         f"process: {r['peak_memory_mb']:,.0f} MB.",
         "",
+        *([f"Teacher of the distilling levers: the soft vote of {', '.join(r['teacher']['models'])} with "
+           f"flips, {100 * r['teacher']['publictest_accuracy']:.2f}% on PublicTest "
+           f"({100 * r['teacher']['training_accuracy']:.2f}% on the Training faces it labels).", ""]
+          if "teacher" in r else []),
         f"Unseen shifts (no lever trains with them): {', '.join(unseen)}.",
         "",
         "| model | " + " | ".join(shift_names) + " | worst drop, seen | worst drop, unseen |",

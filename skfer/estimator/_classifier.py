@@ -85,6 +85,10 @@ class FERClassifier(KerasClassifier):
     label_smoothing : float, default=0.1
         Probability mass of each training label spread evenly over all
         classes; used when ``loss`` is the default.
+    distillation : float, default=0.5
+        Share of each training target taken from the teacher's
+        probabilities when ``fit`` gets ``teacher_proba`` (knowledge
+        distillation; the rest from the smoothed label); 0 ignores them.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn.
     optimizer : str, keras.optimizers.Optimizer class or instance, default="adamw"
@@ -204,6 +208,7 @@ class FERClassifier(KerasClassifier):
         augmentation=Augmentation,
         loss="sparse_categorical_crossentropy",
         label_smoothing=0.1,
+        distillation=0.5,
         class_weight=None,
         optimizer="adamw",
         learning_rate=2e-3,
@@ -232,6 +237,7 @@ class FERClassifier(KerasClassifier):
         self.augmentation = augmentation
         self.loss = loss
         self.label_smoothing = label_smoothing
+        self.distillation = distillation
         self.class_weight = class_weight
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -290,7 +296,7 @@ class FERClassifier(KerasClassifier):
         >>> params["augmentation__zoom"], params["augmentation__crop_size"], params["lr_schedule__warmup"]
         (0.2, 44, 0.05)
         >>> len(FERClassifier().get_params(deep=False))
-        24
+        25
         """
         params = super().get_params(deep=deep)
         if deep:
@@ -354,7 +360,7 @@ class FERClassifier(KerasClassifier):
         renew_predictor(self)  # no int8 engine: it is never made from untrained weights
         return self
 
-    def fit(self, X, y, sample_weight=None, *, validation_data=None, **kwargs):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None, teacher_proba=None, **kwargs):
         """Build the network and train it on faces ``X`` with labels ``y``.
 
         Parameters
@@ -370,6 +376,14 @@ class FERClassifier(KerasClassifier):
             epoch for early stopping and the plateau schedule (default: a
             routed ``fit__validation_data``). :class:`FERPipeline` passes
             ``X_val`` through the preprocessing steps first.
+        teacher_proba : array-like of shape (n_samples, n_classes), default=None
+            A teacher's probabilities for each face, columns in the order of
+            the classes (as the teacher's ``predict_proba`` gives them),
+            distilled with weight ``distillation``: computed once, e.g. on
+            the clean faces by a larger model or a soft vote of models,
+            while this network trains on their augmented views. Needs the
+            default ``loss``; faces held out for validation are scored on
+            their labels.
         **kwargs
             ``epochs``, ``batch_size`` or ``verbose`` for this fit only; any
             other keyword is refused by name.
@@ -378,6 +392,17 @@ class FERClassifier(KerasClassifier):
         -------
         self : FERClassifier
             The fitted classifier.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skfer import FERClassifier
+        >>> X, y = np.random.default_rng(0).random((12, 2304), dtype=np.float32), np.arange(12) % 3
+        >>> small = dict(architecture__filters=(4,), architecture__dense_units=8, dropout=0.1, epochs=1, random_state=0)
+        >>> teacher = FERClassifier(**small).fit(X, y)
+        >>> student = FERClassifier(**small, distillation=0.7).fit(X, y, teacher_proba=teacher.predict_proba(X))
+        >>> student.classes_.tolist(), len(student.history_["accuracy"])
+        ([0, 1, 2], 1)
         """
         self._check_params()
         options = fit_options(self, kwargs, "fit")
@@ -385,7 +410,8 @@ class FERClassifier(KerasClassifier):
             X, y = warm_start(self, X, y)
         else:
             X, y = self._setup(X, y)
-        fit_arrays(self, X, y, sample_weight, validation_data, options, initial_epoch=0, partial=False)
+        fit_arrays(self, X, y, sample_weight, validation_data, options, initial_epoch=0, partial=False,
+                   teacher_proba=teacher_proba)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):

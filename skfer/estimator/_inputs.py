@@ -16,7 +16,7 @@ from ..models import ARCHITECTURES
 from ..models._inference import DTYPES, PREDICT_DTYPES
 from ._augmentation import Augmentation
 from ._callbacks import LR_SCHEDULES, callback_groups, check_callback_settings
-from ._network import architecture_settings
+from ._network import DEFAULT_LOSS, architecture_settings
 from ._routing import ROUTING_PREFIXES
 
 #: FERClassifier's ``_parameter_constraints``, in the order of its parameters.
@@ -26,6 +26,7 @@ PARAMETER_CONSTRAINTS = {
     "augmentation": [type, Augmentation, keras.layers.Layer, None],
     "loss": [str, type, keras.losses.Loss],
     "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    "distillation": [Interval(Real, 0, 1, closed="both")],
     "class_weight": [dict, Options({"balanced"}), None],
     "optimizer": [str, type, keras.optimizers.Optimizer],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -67,7 +68,7 @@ def check_routed(estimator):
     >>> check_routed(FERClassifier(model="nonsense"))
     Traceback (most recent call last):
     ...
-    ValueError: FERClassifier has no parameter 'model'; its parameters are architecture, dropout, augmentation, loss, label_smoothing, class_weight, optimizer, learning_rate, weight_decay, lr_schedule, early_stopping, validation_fraction, epochs, batch_size, callbacks, verbose, random_state, train_dtype, warm_start, freeze_blocks, checkpoint_dir, resume, predict_dtype, tta, and routed PREFIX__name settings.
+    ValueError: FERClassifier has no parameter 'model'; its parameters are architecture, dropout, augmentation, loss, label_smoothing, distillation, class_weight, optimizer, learning_rate, weight_decay, lr_schedule, early_stopping, validation_fraction, epochs, batch_size, callbacks, verbose, random_state, train_dtype, warm_start, freeze_blocks, checkpoint_dir, resume, predict_dtype, tta, and routed PREFIX__name settings.
     """
     for name in vars(estimator):
         if name.startswith("_") or name.endswith("_") or name in PARAMETER_CONSTRAINTS:
@@ -234,3 +235,42 @@ def check_photometric_range(photometric, X):
             f"augmentation__photometric={photometric!r} needs faces scaled to [0, 1] (PixelNormalizer(method=\"scale\"), "
             f"the pipeline's default); the training faces span [{X.min():.3g}, {X.max():.3g}]."
         )
+
+
+def check_teacher_proba(teacher_proba, n_faces, classes, loss):
+    """``teacher_proba`` as float32 of shape (n_faces, n_classes), rows of probabilities; errors name what is wrong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfer.estimator._inputs import check_teacher_proba
+    >>> check_teacher_proba([[0.25, 0.75], [1, 0]], 2, np.array(["Happy", "Sad"]), "sparse_categorical_crossentropy").dtype
+    dtype('float32')
+    >>> check_teacher_proba([[0.5, 0.6]], 1, np.array([0, 1]), "sparse_categorical_crossentropy")
+    Traceback (most recent call last):
+    ...
+    ValueError: teacher_proba's rows must be probabilities summing to 1; row 0 sums to 1.1.
+    """
+    if loss != DEFAULT_LOSS:
+        raise ValueError(
+            f"teacher_proba is distilled by the default loss ({DEFAULT_LOSS!r}); loss={loss!r} cannot take it."
+        )
+    try:
+        proba = np.asarray(teacher_proba, dtype=np.float32)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"teacher_proba must be an array of probabilities: {error}") from None
+    expected = (n_faces, len(classes))
+    if proba.shape != expected:
+        raise ValueError(
+            f"teacher_proba must have shape {expected}: a row per face and a column per class of y "
+            f"({', '.join(map(str, classes))}, in that order, as predict_proba gives them); got {proba.shape}."
+        )
+    bad = ~np.isfinite(proba).all(axis=1) | (proba < 0).any(axis=1)
+    if bad.any():
+        raise ValueError(f"teacher_proba must hold finite probabilities >= 0; row {np.flatnonzero(bad)[0]} does not.")
+    sums = proba.sum(axis=1)
+    off = np.abs(sums - 1) > 1e-3
+    if off.any():
+        row = np.flatnonzero(off)[0]
+        raise ValueError(f"teacher_proba's rows must be probabilities summing to 1; row {row} sums to {sums[row]:.3g}.")
+    return proba

@@ -6,12 +6,14 @@ from collections.abc import Mapping
 import keras
 from sklearn.base import clone
 
-from ..models import ARCHITECTURES, SmoothedSparseCrossentropy
+from ..models import ARCHITECTURES, LabelAccuracy, SmoothedSparseCrossentropy
 from ..models._inference import DTYPES
 from ._augmentation import Augmentation
 from ._routing import routed
 from ._seeding import seed_from
 
+#: FERClassifier's default ``loss``: the one that can distill from a teacher's probabilities.
+DEFAULT_LOSS = "sparse_categorical_crossentropy"
 #: Builder parameters that FERClassifier sets itself (``dropout`` is a parameter of its own).
 _SET_BY_THE_CLASSIFIER = ("n_classes", "dropout", "augmentation", "dtype", "seed", "name")
 
@@ -154,17 +156,20 @@ def compile_kwargs(estimator):
     The optimizer is made anew each time, from a Keras name, ``"sgd_nesterov"``
     (SGD with Nesterov momentum 0.9), a class or a copy of an instance, with
     ``learning_rate``, ``weight_decay`` and the routed ``optimizer__*``
-    parameters (which take precedence). With ``label_smoothing`` the default
-    loss becomes :class:`~skfer.models.SmoothedSparseCrossentropy`; a loss
-    class gets the routed ``loss__*`` parameters.
+    parameters (which take precedence). The default loss is
+    :class:`~skfer.models.SmoothedSparseCrossentropy` with ``label_smoothing``,
+    distilling with weight ``distillation`` where the targets carry a
+    teacher's probabilities (``fit(..., teacher_proba=P)``), and its accuracy
+    :class:`~skfer.models.LabelAccuracy`; a loss class gets the routed
+    ``loss__*`` parameters.
 
     Examples
     --------
     >>> from skfer import FERClassifier
     >>> from skfer.estimator._network import compile_kwargs
     >>> kwargs = compile_kwargs(FERClassifier(optimizer="sgd_nesterov", learning_rate=0.01))
-    >>> type(kwargs["optimizer"]).__name__, kwargs["optimizer"].nesterov, kwargs["metrics"]
-    ('SGD', True, ['accuracy'])
+    >>> type(kwargs["optimizer"]).__name__, kwargs["optimizer"].nesterov, kwargs["metrics"][0].name
+    ('SGD', True, 'accuracy')
     """
     loss = estimator.loss
     loss_kwargs = routed(estimator, "loss")
@@ -172,9 +177,11 @@ def compile_kwargs(estimator):
         loss = loss(**loss_kwargs)
     elif loss_kwargs:
         raise ValueError(f"Routed loss__ parameters {sorted(loss_kwargs)} need loss to be a class; got {loss!r}.")
-    if estimator.label_smoothing and estimator.loss == "sparse_categorical_crossentropy":
-        loss = SmoothedSparseCrossentropy(estimator.label_smoothing)
-    return {"optimizer": _optimizer(estimator), "loss": loss, "metrics": ["accuracy"]}
+    metrics = ["accuracy"]
+    if estimator.loss == DEFAULT_LOSS:  # takes labels, or labels followed by a teacher's probabilities
+        loss = SmoothedSparseCrossentropy(estimator.label_smoothing, teacher_weight=estimator.distillation)
+        metrics = [LabelAccuracy()]
+    return {"optimizer": _optimizer(estimator), "loss": loss, "metrics": metrics}
 
 
 def user_callbacks(estimator):

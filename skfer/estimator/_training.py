@@ -26,7 +26,7 @@ from ..models._fine_tune import freeze_blocks, transfer_body
 from ._batches import EpochBatches
 from ._callbacks import EpochProgress, needs_validation, recipe_callbacks
 from ._checkpoint import Checkpoint, aligned_history, data_sha256, fingerprint, load_checkpoint
-from ._inputs import FIT_KEYWORDS, check_photometric_range
+from ._inputs import FIT_KEYWORDS, check_photometric_range, check_teacher_proba
 from ._network import build_network, compile_kwargs, resolved_augmentation, user_callbacks
 from ._routing import routed
 from ._seeding import reseed_resumed, restore_seed_states, seed_from
@@ -267,11 +267,12 @@ def _restore(estimator, resumed):
     estimator.history_ = defaultdict(list, resumed["history"])
 
 
-def array_data(estimator, X, y, sample_weight, batch_size):
+def array_data(estimator, X, y, sample_weight, batch_size, teacher_proba=None):
     """:class:`ArrayData` of faces ``X`` and labels ``y``, encoded, with ``class_weight`` in the sample weights.
 
     Faces of zero weight are left out (they could not change the fit).
-    ``estimator`` is initialized (its encoders fitted).
+    ``estimator`` is initialized (its encoders fitted). A checked
+    ``teacher_proba`` follows each face's label in its target row.
 
     Examples
     --------
@@ -294,12 +295,15 @@ def array_data(estimator, X, y, sample_weight, batch_size):
             raise ValueError("sample_weight is 0 for every face: there is nothing to train on.")
         kept = sample_weight != 0
         X, y, sample_weight = X[kept], y[kept], sample_weight[kept]
+        teacher_proba = None if teacher_proba is None else teacher_proba[kept]
         if len(np.unique(y)) < 2:
             raise ValueError(
                 f"sample_weight leaves faces of one class only ({np.unique(y).tolist()}) with a weight "
                 "above 0: FERClassifier needs at least 2 classes to learn from."
             )
     X, y = estimator.feature_encoder_.transform(X), estimator.target_encoder_.transform(y)
+    if teacher_proba is not None:
+        y = np.column_stack([np.asarray(y).reshape(len(X)), teacher_proba]).astype(np.float32)
     return ArrayData(X, y, sample_weight, batch_size, seed_from(estimator.random_state))
 
 
@@ -343,8 +347,12 @@ def fit_options(estimator, kwargs, method):
     return options
 
 
-def fit_arrays(estimator, X, y, sample_weight, validation_data, options, *, initial_epoch, partial):
+def fit_arrays(estimator, X, y, sample_weight, validation_data, options, *, initial_epoch, partial,
+               teacher_proba=None):
     """Train on checked faces ``X`` and labels ``y``: ``fit``'s, ``partial_fit``'s and a warm start's way in.
+
+    ``teacher_proba`` (``fit``'s) is distilled along with the labels; faces
+    held out for validation are scored on their labels alone.
 
     ``options`` come from :func:`fit_options`. Without ``validation_data``
     (nor a routed ``fit__validation_data``), a fit whose settings need
@@ -359,9 +367,11 @@ def fit_arrays(estimator, X, y, sample_weight, validation_data, options, *, init
             raise ValueError(
                 f"sample_weight must have shape ({len(X)},), one weight per face; got {sample_weight.shape}."
             )
+    if teacher_proba is not None:
+        teacher_proba = check_teacher_proba(teacher_proba, len(X), estimator.classes_, estimator.loss)
     if validation_data is None and needs_validation(estimator) and not partial:
-        X, y, sample_weight, validation_data = _held_out(estimator, X, y, sample_weight)
-    data = array_data(estimator, X, y, sample_weight, options["batch_size"])
+        X, y, sample_weight, teacher_proba, validation_data = _held_out(estimator, X, y, sample_weight, teacher_proba)
+    data = array_data(estimator, X, y, sample_weight, options["batch_size"], teacher_proba)
     if validation_data is not None:
         validation_data = encode_validation(estimator, validation_data)
     train(estimator, data, epochs=1 if partial else options["epochs"], initial_epoch=initial_epoch,
@@ -369,9 +379,10 @@ def fit_arrays(estimator, X, y, sample_weight, validation_data, options, *, init
           schedule_epochs=estimator.epochs if partial else None)
 
 
-def _held_out(estimator, X, y, sample_weight):
+def _held_out(estimator, X, y, sample_weight, teacher_proba):
     """Split off a stratified ``validation_fraction`` of the faces: the training rest and ``(X_val, y_val)``."""
-    arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
+    optional = [a for a in (sample_weight, teacher_proba) if a is not None]
+    arrays = [X, y, *optional]
     try:
         parts = train_test_split(*arrays, test_size=estimator.validation_fraction, stratify=y,
                                  random_state=seed_from(estimator.random_state))
@@ -382,8 +393,9 @@ def _held_out(estimator, X, y, sample_weight):
             f"these {len(y)} faces cannot be split so ({error}). Pass validation_data, or give "
             "more faces of each class."
         ) from None
-    train_part, held = parts[0::2], parts[1::2]
-    return train_part[0], train_part[1], (train_part[2] if sample_weight is not None else None), tuple(held[:2])
+    rest = iter(parts[4::2])
+    sample_weight, teacher_proba = (None if a is None else next(rest) for a in (sample_weight, teacher_proba))
+    return parts[0], parts[2], sample_weight, teacher_proba, (parts[1], parts[3])
 
 
 def encode_validation(estimator, validation_data):

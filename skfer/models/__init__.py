@@ -2,7 +2,7 @@
 
 from ._augmentation import FaceCrop, RandomAffine, RandomErasing, RandomPhotometric, augmentation_layers, crop_size
 from ._dcnn import build_dcnn
-from ._losses import SmoothedSparseCrossentropy
+from ._losses import LabelAccuracy, SmoothedSparseCrossentropy
 from ._resnet import build_resnet
 from ._saving import load_model
 from ._vgg import build_vgg
@@ -11,6 +11,7 @@ from ._zoo import ARCHITECTURES, flops_per_image
 __all__ = [
     "ARCHITECTURES",
     "FaceCrop",
+    "LabelAccuracy",
     "crop_size",
     "RandomAffine",
     "RandomErasing",
