@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fer2013"
 #: Parameters that change training only, or one program's run, not the network a card rebuilds.
 _TRAINING_ONLY = ("early_stopping", "lr_schedule", "warmup_epochs", "learning_rate", "optimizer",
-                  "weight_decay", "batch_size", "label_smoothing", "epochs", "verbose", "random_state",
+                  "weight_decay", "batch_size", "label_smoothing", "distillation", "epochs", "verbose", "random_state",
                   "checkpoint_dir", "resume", "train_dtype", "predict_dtype")
 
 

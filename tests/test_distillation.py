@@ -46,6 +46,23 @@ def test_the_loss_and_metric_survive_saving(tmp_path, faces):
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     assert loaded.loss.teacher_weight == 0.3
     np.testing.assert_allclose(loaded.predict(X[:4] / 255, verbose=0), clf.model_.predict(X[:4] / 255, verbose=0))
+    targets = np.column_stack([y, one_hot((y + 1) % 3)]).astype(np.float32)
+    scores = loaded.evaluate(X / 255, targets, return_dict=True, verbose=0)
+    assert scores["accuracy"] == pytest.approx(clf.score(X / 255, y))
+
+
+@pytest.mark.parametrize("setting", [{"teacher_weight": 1.5}, {"teacher_weight": -0.1}, {"label_smoothing": 1.0}])
+def test_the_loss_refuses_weights_outside_their_range(setting):
+    with pytest.raises(ValueError, match=f"{next(iter(setting))} must be in"):
+        SmoothedSparseCrossentropy(**setting)
+
+
+def test_callbacks_watch_val_accuracy_in_keras_auto_mode(faces):
+    X, y = faces
+    clf = FERClassifier(**{**SEEDED, "epochs": 4}, callbacks=[keras.callbacks.EarlyStopping],
+                        callbacks__monitor="val_accuracy", callbacks__patience=1)
+    clf.fit(X / 255, y, validation_data=(X / 255, y), teacher_proba=one_hot(y))
+    assert 1 <= len(clf.history_["val_accuracy"]) <= 4
 
 
 def test_a_teacher_that_is_the_labels_trains_as_the_labels(faces):
@@ -76,11 +93,44 @@ def test_the_student_learns_what_the_teacher_says(faces):
     assert student.history_["accuracy"][-1] < 0.2
 
 
-def test_held_out_faces_keep_their_teacher_rows_apart(faces):
+LEARNS = {**TINY, "epochs": 30, "random_state": 0, "learning_rate": 0.01}
+
+
+def test_held_out_and_zero_weight_faces_keep_each_face_with_its_teacher_row(faces):
     X, y = faces
-    clf = FERClassifier(**{**SEEDED, "epochs": 3}, early_stopping=True, validation_fraction=0.2)
-    clf.fit(X / 255, y, teacher_proba=one_hot(y), sample_weight=np.where(np.arange(len(y)) % 7, 1.0, 0.0))
-    assert len(clf.history_["val_accuracy"]) == 3 and 0 <= clf.history_["val_accuracy"][-1] <= 1
+    says = (y + 1) % 3
+    weight = np.where(np.arange(len(y)) % 7, 1.0, 0.0)
+    clf = FERClassifier(**LEARNS, distillation=1.0, early_stopping=True, early_stopping__patience=30,
+                        early_stopping__restore_best_weights=False,
+                        validation_fraction=0.2)
+    clf.fit(X / 255, y, teacher_proba=one_hot(says), sample_weight=weight)
+    assert np.mean(clf.predict(X / 255) == says) > 0.75  # rows shuffled against the faces: about 1 in 3
+    assert clf.history_["val_accuracy"][-1] < 0.5  # held-out faces are scored on their labels, not on "says"
+
+
+def test_a_warm_start_on_names_takes_a_teacher_whose_columns_name_the_classes(faces):
+    pd = pytest.importorskip("pandas")
+    X, y = faces
+    names = np.array(["Happy", "Sad", "Surprise"])[y]  # FER2013's 3, 4, 5: sorted as names, Neutral would move
+    teacher = FERClassifier(**LEARNS).fit(X / 255, y + 3)
+    says = pd.DataFrame(one_hot((y + 1) % 3)[:, ::-1], columns=[5, 4, 3])  # integer columns, in another order
+    student = warm(teacher).fit(X / 255, names, teacher_proba=says)
+    assert student.classes_.tolist() == ["Happy", "Sad", "Surprise"]
+    assert np.mean(student.predict(X / 255) == np.array(["Sad", "Surprise", "Happy"])[y]) > 0.9
+
+
+def warm(fitted):
+    return fitted.set_params(warm_start=True, distillation=1.0)
+
+
+def test_a_refused_teacher_leaves_a_warm_started_classifier_as_it_was(faces):
+    X, y = faces
+    clf = FERClassifier(**SEEDED).fit(X / 255, y)
+    before = clf.predict_proba(X / 255)
+    with pytest.raises(ValueError, match=r"shape \(40, 2\)"):
+        clf.set_params(warm_start=True).fit(X[:40] / 255, y[:40], teacher_proba=one_hot(y[:40]))
+    assert clf.classes_.tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(clf.predict_proba(X / 255), before)
 
 
 def test_pipeline_and_cross_validation_route_and_slice_the_teacher(faces):
@@ -142,6 +192,11 @@ def test_any_size_label_set_and_dtype_distills(n, labels, dtype):
     y = np.asarray(labels)[np.arange(n) % len(labels)]
     X = rng.random((n, 2304), dtype=np.float32)
     teacher = rng.dirichlet(np.ones(len(labels)), n).astype(dtype)
-    clf = FERClassifier(**TINY, random_state=0).fit(X, y, teacher_proba=teacher)
+    clf = FERClassifier(**TINY, random_state=0, label_smoothing=0.0, distillation=1.0)
+    clf.fit(X, y, teacher_proba=teacher)
     assert sorted(clf.classes_.tolist()) == sorted(labels)
     assert clf.predict_proba(X).shape == (n, len(labels))
+    # the teacher acts: another teacher's rows train another network
+    other = FERClassifier(**TINY, random_state=0, label_smoothing=0.0, distillation=1.0)
+    other.fit(X, y, teacher_proba=teacher[::-1].copy())
+    assert not np.allclose(other.predict_proba(X), clf.predict_proba(X), atol=1e-6)

@@ -23,6 +23,7 @@ from ._augmentation import Augmentation
 from ._inputs import (
     PARAMETER_CONSTRAINTS,
     check_partial_fit_labels,
+    check_teacher_proba,
     check_rates,
     check_routed,
     faces_2d,
@@ -376,14 +377,18 @@ class FERClassifier(KerasClassifier):
             epoch for early stopping and the plateau schedule (default: a
             routed ``fit__validation_data``). :class:`FERPipeline` passes
             ``X_val`` through the preprocessing steps first.
-        teacher_proba : array-like of shape (n_samples, n_classes), default=None
-            A teacher's probabilities for each face, columns in the order of
-            the classes (as the teacher's ``predict_proba`` gives them),
-            distilled with weight ``distillation``: computed once, e.g. on
-            the clean faces by a larger model or a soft vote of models,
-            while this network trains on their augmented views. Needs the
-            default ``loss``; faces held out for validation are scored on
-            their labels.
+        teacher_proba : array-like or DataFrame of shape (n_samples, n_classes), default=None
+            A teacher's probabilities for each face, distilled with weight
+            ``distillation``: computed once, e.g. on the clean faces by a
+            larger model or a soft vote of models, while this network
+            trains on their augmented views. An array's columns follow the
+            sorted labels of ``y`` (the ``classes_`` this fit makes); a
+            DataFrame's columns name the classes and may come in any order
+            or label kind (``pd.DataFrame(teacher.predict_proba(X),
+            columns=teacher.classes_)`` for a teacher fitted on FER2013's
+            integers when ``y`` holds emotion names). Needs the default
+            ``loss``; faces held out for validation are scored on their
+            labels.
         **kwargs
             ``epochs``, ``batch_size`` or ``verbose`` for this fit only; any
             other keyword is refused by name.
@@ -406,6 +411,8 @@ class FERClassifier(KerasClassifier):
         """
         self._check_params()
         options = fit_options(self, kwargs, "fit")
+        if teacher_proba is not None:  # checked before a warm start changes the fitted network
+            teacher_proba = check_teacher_proba(teacher_proba, len(X), np.unique(np.asarray(y)), self.loss)
         if self.warm_start and self.initialized_:
             X, y = warm_start(self, X, y)
         else:

@@ -238,14 +238,21 @@ def check_photometric_range(photometric, X):
 
 
 def check_teacher_proba(teacher_proba, n_faces, classes, loss):
-    """``teacher_proba`` as float32 of shape (n_faces, n_classes), rows of probabilities; errors name what is wrong.
+    """``teacher_proba`` as float32 of shape (n_faces, n_classes), columns in the order of ``classes``; errors name what is wrong.
+
+    An array's columns must follow ``classes`` (the sorted labels of ``y``);
+    a pandas DataFrame's columns name the classes (as labels or emotion
+    names, :func:`skfer._labels.align_labels`) and are put in that order.
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import numpy as np, pandas as pd
     >>> from skfer.estimator._inputs import check_teacher_proba
     >>> check_teacher_proba([[0.25, 0.75], [1, 0]], 2, np.array(["Happy", "Sad"]), "sparse_categorical_crossentropy").dtype
     dtype('float32')
+    >>> named = pd.DataFrame({"Sad": [0.9], "Happy": [0.1]})
+    >>> check_teacher_proba(named, 1, np.array([3, 4]), "sparse_categorical_crossentropy").tolist()
+    [[0.10000000149011612, 0.8999999761581421]]
     >>> check_teacher_proba([[0.5, 0.6]], 1, np.array([0, 1]), "sparse_categorical_crossentropy")
     Traceback (most recent call last):
     ...
@@ -255,6 +262,7 @@ def check_teacher_proba(teacher_proba, n_faces, classes, loss):
         raise ValueError(
             f"teacher_proba is distilled by the default loss ({DEFAULT_LOSS!r}); loss={loss!r} cannot take it."
         )
+    columns = getattr(teacher_proba, "columns", None)
     try:
         proba = np.asarray(teacher_proba, dtype=np.float32)
     except (TypeError, ValueError) as error:
@@ -263,8 +271,17 @@ def check_teacher_proba(teacher_proba, n_faces, classes, loss):
     if proba.shape != expected:
         raise ValueError(
             f"teacher_proba must have shape {expected}: a row per face and a column per class of y "
-            f"({', '.join(map(str, classes))}, in that order, as predict_proba gives them); got {proba.shape}."
+            f"({', '.join(map(str, classes))}, in that order); got {proba.shape}."
         )
+    if columns is not None:
+        named = align_labels(np.asarray(columns), classes).tolist()
+        missing = [c for c in classes.tolist() if c not in named]
+        if missing:
+            raise ValueError(
+                f"teacher_proba's columns {list(columns)} do not name the classes of y {classes.tolist()}: "
+                f"{missing} missing."
+            )
+        proba = proba[:, [named.index(c) for c in classes.tolist()]]
     bad = ~np.isfinite(proba).all(axis=1) | (proba < 0).any(axis=1)
     if bad.any():
         raise ValueError(f"teacher_proba must hold finite probabilities >= 0; row {np.flatnonzero(bad)[0]} does not.")

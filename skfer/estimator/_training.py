@@ -26,7 +26,7 @@ from ..models._fine_tune import freeze_blocks, transfer_body
 from ._batches import EpochBatches
 from ._callbacks import EpochProgress, needs_validation, recipe_callbacks
 from ._checkpoint import Checkpoint, aligned_history, data_sha256, fingerprint, load_checkpoint
-from ._inputs import FIT_KEYWORDS, check_photometric_range, check_teacher_proba
+from ._inputs import FIT_KEYWORDS, check_photometric_range
 from ._network import build_network, compile_kwargs, resolved_augmentation, user_callbacks
 from ._routing import routed
 from ._seeding import reseed_resumed, restore_seed_states, seed_from
@@ -351,8 +351,10 @@ def fit_arrays(estimator, X, y, sample_weight, validation_data, options, *, init
                teacher_proba=None):
     """Train on checked faces ``X`` and labels ``y``: ``fit``'s, ``partial_fit``'s and a warm start's way in.
 
-    ``teacher_proba`` (``fit``'s) is distilled along with the labels; faces
-    held out for validation are scored on their labels alone.
+    ``teacher_proba`` (``fit``'s, checked by
+    :func:`~skfer.estimator._inputs.check_teacher_proba`) is distilled along
+    with the labels; faces held out for validation are scored on their
+    labels alone.
 
     ``options`` come from :func:`fit_options`. Without ``validation_data``
     (nor a routed ``fit__validation_data``), a fit whose settings need
@@ -367,8 +369,6 @@ def fit_arrays(estimator, X, y, sample_weight, validation_data, options, *, init
             raise ValueError(
                 f"sample_weight must have shape ({len(X)},), one weight per face; got {sample_weight.shape}."
             )
-    if teacher_proba is not None:
-        teacher_proba = check_teacher_proba(teacher_proba, len(X), estimator.classes_, estimator.loss)
     if validation_data is None and needs_validation(estimator) and not partial:
         X, y, sample_weight, teacher_proba, validation_data = _held_out(estimator, X, y, sample_weight, teacher_proba)
     data = array_data(estimator, X, y, sample_weight, options["batch_size"], teacher_proba)

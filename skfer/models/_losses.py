@@ -60,6 +60,9 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
     """
 
     def __init__(self, label_smoothing=0.1, teacher_weight=0.0, name="smoothed_sparse_crossentropy", **kwargs):
+        for setting, value, top in (("label_smoothing", label_smoothing, "1)"), ("teacher_weight", teacher_weight, "1]")):
+            if not 0 <= value <= 1 or (value == 1 and top == "1)"):
+                raise ValueError(f"{setting} must be in [0, {top}; got {value!r}.")
         super().__init__(name=name, **kwargs)
         self.label_smoothing = label_smoothing
         self.teacher_weight = teacher_weight
@@ -110,6 +113,7 @@ class LabelAccuracy(keras.metrics.MeanMetricWrapper):
 
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(_label_accuracy, name=name, dtype=dtype)
+        self._direction = "up"  # higher is better: callbacks with mode="auto" monitor it as Keras' "accuracy"
 
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
