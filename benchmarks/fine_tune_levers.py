@@ -35,7 +35,10 @@ The teacher's own PublicTest accuracy (through the int8 path, with flips)
 is reported beside the levers.
 
 Runs are checkpointed under ``--runs`` (resumed when the script is run
-again). Results: ``--output`` (JSON) and the same name with ``.md``, with
+again; a finished one is scored again at once), and each fitted pipeline is
+saved there with joblib (``LEVER/pipeline.joblib``), so that
+``benchmarks/robustness.py --pipeline`` scores it with calibration under
+every shift. Results: ``--output`` (JSON) and the same name with ``.md``, with
 the CPU model and flags, and the process's peak resident memory (a fit on
 every Training face).
 
@@ -56,6 +59,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import joblib  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import recall_score  # noqa: E402
 
@@ -100,6 +104,7 @@ def fine_tune(lever, X, y, epochs, learning_rate, folder, teacher=None):
         checkpoint_dir=str(folder), resume=True,
     )
     pipeline[-1].fit(pipeline[:-1].transform(X), y, teacher_proba=teacher if lever in DISTILLED else None)
+    joblib.dump(pipeline, folder / "pipeline.joblib")
     return pipeline
 
 
