@@ -32,7 +32,7 @@ def test_the_teacher_is_the_soft_vote_of_its_models_with_flips():
 def test_the_table_names_the_teacher_and_every_lever():
     accuracy = {"none": 0.7, "blur": 0.6, "occlusion": 0.5}
     recall = dict.fromkeys(LEVERS["EMOTIONS"], 0.5)
-    row = {"accuracy": accuracy, "recall": recall}
+    row = {"accuracy": accuracy, "recall": recall, "ece": 0.0123}
     results = {"command": "c", "date": "d", "machine": {"cpu": "cpu", "cpu_flags": ["avx2"]}, "start": "s",
                "epochs": 3, "training_faces": 10, "learning_rate": 2e-4, "publictest_faces": 5,
                "peak_memory_mb": 1.0, "unseen_shifts": ["occlusion"], "shipped": row,
@@ -40,4 +40,4 @@ def test_the_table_names_the_teacher_and_every_lever():
                                                        "training_accuracy": 0.85}}
     table = LEVERS["_markdown"](results)
     assert "soft vote of a, b with flips, 70.00% on PublicTest (85.00% on the Training faces" in table
-    assert "| distill | 70.00 | 60.00 | 50.00 | 10.00 | 20.00 |" in table
+    assert "| distill | 70.00 | 60.00 | 50.00 | 10.00 | 20.00 | 0.012 |" in table
