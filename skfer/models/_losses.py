@@ -60,9 +60,10 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
     """
 
     def __init__(self, label_smoothing=0.1, teacher_weight=0.0, name="smoothed_sparse_crossentropy", **kwargs):
-        for setting, value, top in (("label_smoothing", label_smoothing, "1)"), ("teacher_weight", teacher_weight, "1]")):
-            if not 0 <= value <= 1 or (value == 1 and top == "1)"):
-                raise ValueError(f"{setting} must be in [0, {top}; got {value!r}.")
+        if not 0 <= label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1); got {label_smoothing!r}.")
+        if not 0 <= teacher_weight <= 1:
+            raise ValueError(f"teacher_weight must be in [0, 1]; got {teacher_weight!r}.")
         super().__init__(name=name, **kwargs)
         self.label_smoothing = label_smoothing
         self.teacher_weight = teacher_weight
