@@ -179,9 +179,31 @@ def main(argv=None):
     return 0
 
 
+def shift_tables(rows, unseen):
+    """Markdown lines: each row's accuracy under every shift, worst drops and ECE; then its recall per class.
+
+    ``rows``: name -> :func:`score`'s result; ``unseen``: the names of the unseen shifts.
+    """
+    shift_names = list(next(iter(rows.values()))["accuracy"])
+    lines = [
+        "| model | " + " | ".join(shift_names) + " | worst drop, seen | worst drop, unseen | ECE, unshifted |",
+        "|---" * (len(shift_names) + 4) + "|",
+    ]
+    for name, row in rows.items():
+        acc = row["accuracy"]
+        drops = [max(acc["none"] - acc[s] for s in shift_names if (s in unseen) == kind) for kind in (False, True)]
+        lines.append(f"| {name} | " + " | ".join(f"{100 * acc[s]:.2f}" for s in shift_names)
+                     + "".join(f" | {100 * d:.2f}" for d in drops)
+                     + (f" | {row['ece']:.3f} |" if "ece" in row else " | not measured |"))
+    lines += ["", "Recall per class on unshifted PublicTest (%):", "",
+              "| model | " + " | ".join(EMOTIONS) + " |", "|---" * (len(EMOTIONS) + 1) + "|"]
+    for name, row in rows.items():
+        lines.append(f"| {name} | " + " | ".join(f"{100 * row['recall'][e]:.1f}" for e in EMOTIONS) + " |")
+    return lines
+
+
 def _markdown(r):
     rows = {"shipped (no fine-tuning)": r["shipped"], **r["levers"]}
-    shift_names = list(r["shipped"]["accuracy"])
     unseen = r["unseen_shifts"]
     lines = [
         "# Levers ranked by fine-tuning the default model",
@@ -199,19 +221,8 @@ def _markdown(r):
           if "teacher" in r else []),
         f"Unseen shifts (no lever trains with them): {', '.join(unseen)}.",
         "",
-        "| model | " + " | ".join(shift_names) + " | worst drop, seen | worst drop, unseen | ECE, unshifted |",
-        "|---" * (len(shift_names) + 4) + "|",
+        *shift_tables(rows, unseen),
     ]
-    for name, row in rows.items():
-        acc = row["accuracy"]
-        drops = [max(acc["none"] - acc[s] for s in shift_names if (s in unseen) == kind) for kind in (False, True)]
-        lines.append(f"| {name} | " + " | ".join(f"{100 * acc[s]:.2f}" for s in shift_names)
-                     + "".join(f" | {100 * d:.2f}" for d in drops)
-                     + (f" | {row['ece']:.3f} |" if "ece" in row else " | not measured |"))
-    lines += ["", "Recall per class on unshifted PublicTest (%):", "",
-              "| model | " + " | ".join(EMOTIONS) + " |", "|---" * (len(EMOTIONS) + 1) + "|"]
-    for name, row in rows.items():
-        lines.append(f"| {name} | " + " | ".join(f"{100 * row['recall'][e]:.1f}" for e in EMOTIONS) + " |")
     return "\n".join(lines) + "\n"
 
 
