@@ -155,6 +155,7 @@ def probabilities(estimator, X, batch_size=None):
     X = estimator.feature_encoder_.transform(X)
     predictor = current_predictor(estimator)
     size = batch_size or getattr(estimator, "predict__batch_size", None) or PREDICT_BATCH
-    views = tta_views(np.asarray(X, dtype=np.float32), estimator.tta, crop_size(estimator.model_))
+    crop = crop_size(estimator.model_) if estimator.tta == "ten_crop" else None  # only ten_crop's corners use it
+    views = tta_views(np.asarray(X, dtype=np.float32), estimator.tta, crop)
     proba = sum(predict_in_batches(predictor, view, size) for view in views) / len(views)
     return proba.reshape(-1, estimator.n_classes_)

@@ -231,5 +231,6 @@ def predict_in_batches(model, X, batch_size=PREDICT_BATCH):
         padded = min(batch_size, 1 << (n - 1).bit_length())
         if padded > n:
             batch = np.concatenate([batch, np.zeros((padded - n, *batch.shape[1:]), batch.dtype)])
-        outputs.append(np.asarray(ops.convert_to_numpy(model.predict_on_batch(batch)))[:n])
+        output = model.predict_on_batch(batch)  # an ndarray from the int8 engine, a tensor from Keras
+        outputs.append((output if isinstance(output, np.ndarray) else ops.convert_to_numpy(output))[:n])
     return np.concatenate(outputs)
