@@ -50,6 +50,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 
 from skfer import ONNXEmotionPredictor, export_onnx, load_fer2013, load_pretrained  # noqa: E402
 from skfer.experiments import DEFAULT_RECIPE, fer2013_calibration_faces, machine, versions  # noqa: E402
+from skfer.models import load_model  # noqa: E402
 from skfer.preprocessing import to_pixel_array  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -87,6 +88,13 @@ def mix(start, end, alpha):
     return out
 
 
+def end_weights(path):
+    """The weights of the network saved at ``path``: a fitted pipeline (joblib) or a Keras model (``.keras``)."""
+    if Path(path).suffix == ".keras":
+        return load_model(path).get_weights()
+    return joblib.load(path)[-1].model_.get_weights()
+
+
 def int8_pipeline(pipeline, calibration, folder):
     """``pipeline``'s transformers before the 8-bit engine of its classifier, made as a fit makes it."""
     path = export_onnx(pipeline[-1], Path(folder) / "engine.onnx", quantize="int8",
@@ -107,7 +115,8 @@ def choose(rows, shipped_clean, unseen):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--end", type=Path, required=True,
-                        help="a fine-tune of load_pretrained() saved with joblib (fine_tune_levers.py's pipeline.joblib)")
+                        help="a fine-tune of load_pretrained(): its pipeline saved with joblib (fine_tune_levers.py's "
+                             "pipeline.joblib) or its network saved by Keras (.keras)")
     parser.add_argument("--alphas", type=float, nargs="+", default=list(ALPHAS))
     parser.add_argument("--data", default=os.environ.get("SKFER_DATA", DEFAULT_DATA))
     parser.add_argument("--save", type=Path, default=None, help="folder for each mix's network (.keras)")
@@ -123,7 +132,7 @@ def main(argv=None):
         faces, labels, args.alphas = faces[:256], labels[:256], [0.0, 1.0]
     calibration = fer2013_calibration_faces(args.data)
     start = load_pretrained(predict_dtype="float32")
-    end = joblib.load(args.end)[-1].model_.get_weights()
+    end = end_weights(args.end)
     results = {
         "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

@@ -58,3 +58,18 @@ def test_the_engine_of_a_mix_predicts_what_the_mixed_network_predicts(tmp_path):
     assert engine.classes_.tolist() == pipeline.classes_.tolist()
     np.testing.assert_allclose(engine.predict_proba(faces), pipeline.predict_proba(faces), atol=0.1)
     assert not np.allclose(pipeline.predict_proba(faces), load_pretrained().predict_proba(faces), atol=1e-3)
+
+
+def test_the_end_is_read_from_a_saved_pipeline_or_a_keras_file(tmp_path):
+    import joblib
+
+    pipeline = load_pretrained(predict_dtype="float32")
+    weights = pipeline[-1].model_.get_weights()
+    pipeline[-1].model_.set_weights([w * 0.5 for w in weights])
+    joblib.dump(pipeline, tmp_path / "pipeline.joblib")
+    pipeline[-1].model_.save(tmp_path / "network.keras")
+    for path in (tmp_path / "pipeline.joblib", tmp_path / "network.keras"):
+        read = BENCH["end_weights"](path)
+        assert len(read) == len(weights)
+        for got, original in zip(read, weights):
+            np.testing.assert_array_equal(got, original * 0.5)
