@@ -160,3 +160,23 @@ def test_the_exported_graph_holds_the_flip_and_refuses_ten_crops(tiny, tmp_path)
     ten_crops = copy.deepcopy(tiny).set_params(ferclassifier__tta="ten_crop")
     with pytest.raises(ValueError, match="cannot put tta='ten_crop' into the ONNX graph"):
         export_onnx(ten_crops, tmp_path / "ten.onnx")
+
+
+def test_a_pickled_predictor_predicts_the_same_after_its_file_is_gone(tmp_path):
+    import pickle
+    import shutil
+
+    from skfer.pretrained._cards import DEFAULT_MODEL, engine_file, read_card, shipped_file
+
+    path = tmp_path / "model.onnx"
+    shutil.copyfile(shipped_file(engine_file(read_card(DEFAULT_MODEL))), path)
+    predictor = ONNXEmotionPredictor(path, n_threads=1).fit()
+    faces = np.random.default_rng(0).integers(0, 256, (5, 2304)).astype(np.float32)
+    expected = predictor.predict_proba(faces)
+    blob = pickle.dumps(predictor)
+    assert hasattr(predictor, "session_")  # pickling leaves the original whole
+    path.unlink()
+    restored = pickle.loads(blob)
+    np.testing.assert_array_equal(restored.predict_proba(faces), expected)
+    assert restored.get_params() == predictor.get_params()
+    assert pickle.loads(pickle.dumps(ONNXEmotionPredictor(path))).path == path  # unfitted: parameters only

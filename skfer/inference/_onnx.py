@@ -299,7 +299,8 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
     :func:`~skfer.predict_images` and :func:`~skfer.stream_emotions`.
     Importing and using it does not import TensorFlow or Keras.
 
-    ``fit`` loads the file; nothing is learned.
+    ``fit`` loads the file; nothing is learned. A fitted predictor pickles
+    with the file's bytes, so the pickle predicts after the file is gone.
 
     Parameters
     ----------
@@ -369,10 +370,8 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
         path = Path(self.path)
         if not path.is_file():
             raise ValueError(f"ONNX file {str(path)!r} does not exist.")
-        options = ort.SessionOptions()
-        if self.n_threads is not None:
-            options.intra_op_num_threads = self.n_threads
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        onnx_bytes = path.read_bytes()
+        session = self._start(onnx_bytes)
         meta = session.get_modelmeta().custom_metadata_map
         if _CLASSES not in meta or _TAKES not in meta:
             raise ValueError(
@@ -387,10 +386,30 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
                 f"{ort.__version__}; skfer's files have the input {INPUT!r} and the output {OUTPUT!r}."
             )
         self.session_ = session
+        self._onnx_bytes = onnx_bytes  # what the session runs, so that a pickle holds it (not the path)
         self.classes_ = np.asarray(json.loads(meta[_CLASSES]))
         self.input_ = meta[_TAKES]
         self.precision_ = meta.get(_PRECISION, "float32")
         return self
+
+    def _start(self, onnx_bytes):
+        """An onnxruntime session of the file's bytes, with ``n_threads``."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if self.n_threads is not None:
+            options.intra_op_num_threads = self.n_threads
+        return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+
+    def __getstate__(self):
+        # A session cannot be pickled: the pickle keeps the file's bytes, and loading it starts a
+        # new session of them (the file at ``path`` may since have changed or gone).
+        return {key: value for key, value in super().__getstate__().items() if key != "session_"}
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_onnx_bytes" in state:
+            self.session_ = self._start(state["_onnx_bytes"])
 
     def _faces(self, X):
         if self.input_ == _PIXELS:
