@@ -394,7 +394,7 @@ class ONNXEmotionPredictor(ClassifierMixin, BaseEstimator):
 
     def _start(self, onnx_bytes):
         """An onnxruntime session of the file's bytes, with ``n_threads``."""
-        import onnxruntime as ort
+        ort = _require("onnxruntime", "ONNXEmotionPredictor")
 
         options = ort.SessionOptions()
         if self.n_threads is not None:
