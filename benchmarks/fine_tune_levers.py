@@ -179,6 +179,12 @@ def main(argv=None):
     return 0
 
 
+def worst_drops(accuracy, unseen):
+    """The largest drop from ``accuracy["none"]`` under the seen shifts, then under the ``unseen`` ones."""
+    return [max(accuracy["none"] - accuracy[s] for s in accuracy if s != "none" and (s in unseen) == kind)
+            for kind in (False, True)]
+
+
 def shift_tables(rows, unseen):
     """Markdown lines: each row's accuracy under every shift, worst drops and ECE; then its recall per class.
 
@@ -191,7 +197,7 @@ def shift_tables(rows, unseen):
     ]
     for name, row in rows.items():
         acc = row["accuracy"]
-        drops = [max(acc["none"] - acc[s] for s in shift_names if (s in unseen) == kind) for kind in (False, True)]
+        drops = worst_drops(acc, unseen)
         lines.append(f"| {name} | " + " | ".join(f"{100 * acc[s]:.2f}" for s in shift_names)
                      + "".join(f" | {100 * d:.2f}" for d in drops)
                      + (f" | {row['ece']:.3f} |" if "ece" in row else " | not measured |"))

@@ -54,7 +54,7 @@ from skfer.models import load_model  # noqa: E402
 from skfer.preprocessing import to_pixel_array  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fine_tune_levers import score, shift_tables  # noqa: E402
+from fine_tune_levers import score, shift_tables, worst_drops  # noqa: E402
 from robustness import shifts, unseen_shifts  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -104,12 +104,8 @@ def int8_pipeline(pipeline, calibration, folder):
 
 def choose(rows, shipped_clean, unseen):
     """The rule fixed before the runs: clean accuracy at least ``shipped_clean``, then the smallest worst seen drop."""
-    def worst_seen(row):
-        acc = row["accuracy"]
-        return max(acc["none"] - acc[s] for s in acc if s != "none" and s not in unseen)
-
     eligible = {name: row for name, row in rows.items() if row["accuracy"]["none"] >= shipped_clean}
-    return min(eligible, key=lambda name: worst_seen(eligible[name])) if eligible else None
+    return min(eligible, key=lambda name: worst_drops(eligible[name]["accuracy"], unseen)[0]) if eligible else None
 
 
 def main(argv=None):
